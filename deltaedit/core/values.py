@@ -1,0 +1,144 @@
+"""Target-value optimisation z* (ALGORITHMS.md §1.3) — the one copy every method uses.
+
+A free vector δ ∈ R^d is added to the output of a module (the block output of layer L* for the
+MEMIT family, the MLP output for ROME) at the subject's last token of every prompt, and optimised
+with Adam so that the model predicts the new target after each context template, while a KL term keeps
+the "{subject} is a" distribution and a weight-decay term and a norm clamp keep δ small.
+Gradients are taken with ``torch.autograd.grad`` w.r.t. δ only, so the model's parameters never
+receive ``.grad`` and the model is left exactly as it was.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from deltaedit.eval.scoring import prompt_ids, target_ids
+from deltaedit.hooks import EditOutput
+from deltaedit.models import device_of
+from deltaedit.types import EditRequest
+
+
+@dataclass(frozen=True)
+class ValueConfig:
+    v_lr: float = 0.5
+    v_num_grad_steps: int = 20
+    clamp_norm_factor: float = 4.0
+    kl_factor: float = 0.0625
+    v_weight_decay: float = 0.5
+    early_stop_loss: float = 5e-2          # stop when the total loss falls below this
+    early_stop_prob: float | None = None   # DeltaEdit: also stop when mean target prob exceeds this
+    kl_prompt: str = "{} is a"
+
+
+@dataclass
+class ValueResult:
+    target: torch.Tensor      # z* = h_init + δ, [d]
+    delta: torch.Tensor       # δ, [d]
+    h_init: torch.Tensor      # pre-edit value at the add point for the plain prompt, [d]
+    prob_before: float        # mean target probability over rewriting prompts, before / after
+    prob_after: float
+    steps: int
+
+
+def subject_last_index(tok, template: str, request: EditRequest) -> int:
+    """Index of the subject's last token in ``template.format(request.filled)`` (ALGORITHMS.md §0)."""
+    head = request.prompt[: request.prompt.index("{}")] + request.subject
+    return len(tok(template.format(head))["input_ids"]) - 1
+
+
+def build_prompts(tok, request: EditRequest, templates: list[str], kl_prompt: str):
+    """Rewriting prompts (template ∘ prompt ∘ target[:-1]) plus one KL prompt, as token ids.
+
+    Returns (ids per row, subject-last index per row, prompt length per row, target ids)."""
+    tgt = target_ids(tok, request.target_new)
+    rows, lookups, plens = [], [], []
+    for t in templates:
+        p = prompt_ids(tok, t.format(request.filled))
+        rows.append(p + tgt[:-1])
+        lookups.append(subject_last_index(tok, t, request))
+        plens.append(len(p))
+    kl_req = EditRequest(request.case_id, request.subject, kl_prompt, request.target_new)
+    rows.append(prompt_ids(tok, kl_req.filled))
+    lookups.append(subject_last_index(tok, "{}", kl_req))
+    plens.append(len(rows[-1]))
+    return rows, lookups, plens, tgt
+
+
+def _pad(rows: list[list[int]], pad: int, device):
+    width = max(map(len, rows))
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r)
+        mask[i, : len(r)] = 1
+    return ids.to(device), mask.to(device)
+
+
+def optimise_value(model, tok, request: EditRequest, site: str, templates: list[str], cfg: ValueConfig,
+                   project: Callable[[torch.Tensor], torch.Tensor] | None = None) -> ValueResult:
+    """Optimise δ at the output of module `site`; `project`, if given, is applied to δ after every
+    Adam step (DeltaEdit's constraint on α, Algorithm 1)."""
+    device = device_of(model)
+    rows, lookups, plens, tgt = build_prompts(tok, request, templates, cfg.kl_prompt)
+    ids, mask = _pad(rows, tok.pad_token_id, device)
+    n_rw = len(templates)
+    row_idx = torch.arange(len(rows), device=device)
+    look = torch.tensor(lookups, device=device)
+    # positions and ids of the target tokens for the rewriting rows: [n_rw, n_tgt]
+    tpos = torch.tensor([[plens[i] - 1 + j for j in range(len(tgt))] for i in range(n_rw)], device=device)
+    tids = torch.tensor(tgt, device=device).expand(n_rw, -1)
+
+    d = model.config.hidden_size if hasattr(model.config, "hidden_size") else model.config.n_embd
+    delta = torch.zeros(d, device=device, dtype=torch.float32, requires_grad=True)
+    opt = torch.optim.Adam([delta], lr=cfg.v_lr)
+    state: dict[str, torch.Tensor] = {}
+
+    def add_delta(h: torch.Tensor) -> torch.Tensor:
+        if "h_init" not in state:
+            state["h_init"] = h[0, lookups[0]].detach().float().clone()
+        h = h.clone()
+        h[row_idx, look] = h[row_idx, look] + delta.to(h.dtype)
+        return h
+
+    def forward():
+        with EditOutput(model, site, add_delta):
+            logits = model(input_ids=ids, attention_mask=mask).logits.float()
+        logp = torch.log_softmax(logits, -1)
+        tok_lp = logp[torch.arange(n_rw, device=device)[:, None], tpos].gather(2, tids[..., None])[..., 0]
+        nll_rows = -tok_lp.mean(1)
+        kl_lp = logp[n_rw, lookups[-1]]
+        return nll_rows, kl_lp
+
+    prob_before = prob_after = 0.0
+    steps = 0
+    for it in range(cfg.v_num_grad_steps):
+        nll_rows, kl_lp = forward()
+        if "kl_init" not in state:
+            state["kl_init"] = kl_lp.detach().clone()
+        kl = torch.sum(kl_lp.exp() * (kl_lp - state["kl_init"]))
+        h_norm = state["h_init"].norm()
+        loss = nll_rows.mean() + cfg.kl_factor * kl + cfg.v_weight_decay * delta.norm() / h_norm ** 2
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"value optimisation for case {request.case_id} produced a non-finite loss")
+        mean_prob = torch.exp(-nll_rows).mean().item()
+        if it == 0:
+            prob_before = mean_prob
+        prob_after = mean_prob
+        if loss.item() < cfg.early_stop_loss or (cfg.early_stop_prob is not None and mean_prob > cfg.early_stop_prob):
+            break
+        if it == cfg.v_num_grad_steps - 1:
+            break
+        (grad,) = torch.autograd.grad(loss, [delta])
+        delta.grad = grad
+        opt.step()
+        steps += 1
+        with torch.no_grad():
+            if project is not None:
+                delta.copy_(project(delta))
+            max_norm = cfg.clamp_norm_factor * h_norm
+            if delta.norm() > max_norm:
+                delta.mul_(max_norm / delta.norm())
+    h_init = state["h_init"]
+    return ValueResult(h_init + delta.detach(), delta.detach().clone(), h_init, prob_before, prob_after, steps)

@@ -1,0 +1,85 @@
+"""Batched teacher-forced scoring of target continuations — the one primitive every metric uses.
+
+For a prompt x and target tokens t_1..t_n, one forward pass over [x, t_1..t_{n-1}] (right padded, many
+pairs per batch) gives, at position |x|-1+j, the distribution of t_j (ALGORITHMS.md §10.1):
+  * the per-token mean NLL  −(1/n) Σ_j log p(t_j | x, t_<j)       ("larger" metrics, eq. 28–30)
+  * whether every t_j is the argmax                                ("top" metrics, eq. 25–27)
+  * the per-token 0/1 argmax hits                                  (ZsRE token accuracy, §10.3)
+Targets are token ids (tokenised with a leading space and without special tokens) and prompts are
+tokenised with the tokenizer's own special tokens, so a BOS-adding tokenizer is handled.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class TargetScore:
+    nll: float                 # mean negative log-likelihood per target token
+    top: bool                  # every target token is the argmax
+    hits: tuple[int, ...]      # per-token argmax hits
+    argmax: tuple[int, ...]    # the argmax token at each target position
+
+
+def target_ids(tok, text: str) -> list[int]:
+    """Token ids of a continuation: a leading space, no special tokens (ALGORITHMS.md §0, §10.3)."""
+    ids = tok(" " + text.strip(), add_special_tokens=False)["input_ids"]
+    if not ids:
+        raise ValueError(f"target {text!r} tokenises to nothing")
+    return ids
+
+
+def prompt_ids(tok, text: str) -> list[int]:
+    return tok(text)["input_ids"]
+
+
+@torch.no_grad()
+def score_targets(model, tok, prompts: list[list[int]], targets: list[list[int]],
+                  batch_size: int = 64) -> list[TargetScore]:
+    """Score each (prompt ids, target ids) pair; pairs are packed into right-padded batches."""
+    if len(prompts) != len(targets):
+        raise ValueError(f"{len(prompts)} prompts but {len(targets)} targets")
+    device = next(model.parameters()).device
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    out: list[TargetScore] = []
+    for b in range(0, len(prompts), batch_size):
+        ps, ts = prompts[b: b + batch_size], targets[b: b + batch_size]
+        seqs = [p + t[:-1] for p, t in zip(ps, ts)]
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = torch.tensor(s)
+            mask[i, : len(s)] = 1
+        logp = torch.log_softmax(model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float(), -1)
+        for i, (p, t) in enumerate(zip(ps, ts)):
+            pos = torch.arange(len(p) - 1, len(p) - 1 + len(t), device=device)
+            rows = logp[i, pos]
+            tt = torch.tensor(t, device=device)
+            nll = -rows.gather(1, tt[:, None]).mean().item()
+            am = rows.argmax(-1)
+            hits = (am == tt).long().tolist()
+            out.append(TargetScore(nll, all(hits), tuple(hits), tuple(am.tolist())))
+    return out
+
+
+@torch.no_grad()
+def greedy_tokens(model, tok, prompts: list[list[int]], n_tokens: list[int], batch_size: int = 64) -> list[list[int]]:
+    """Greedy continuation of each prompt for n_tokens[i] steps (batched, right padded, no sampling).
+
+    Used to record the *unedited* model's own prediction o^c for the specificity metrics (PAPER §A.2:
+    "we recalculated the actual o^c from the model")."""
+    out = [list() for _ in prompts]
+    cur = [list(p) for p in prompts]
+    for step in range(max(n_tokens, default=0)):
+        active = [i for i in range(len(prompts)) if len(out[i]) < n_tokens[i]]
+        if not active:
+            break
+        dummy = [[0] for _ in active]   # score_targets needs a target; only the argmax at its position is used
+        scores = score_targets(model, tok, [cur[i] for i in active], dummy, batch_size)
+        for i, s in zip(active, scores):
+            out[i].append(s.argmax[0])
+            cur[i].append(s.argmax[0])
+    return out

@@ -1,0 +1,173 @@
+"""Architecture adapters: the only place that knows module names and weight orientation.
+
+Everything else thinks in the math orientation of ALGORITHMS.md §0: the edited matrix W ∈ R^{d×m}
+maps a key k ∈ R^m (input of the MLP output projection) to a value W k ∈ R^d, and deltas have shape
+[d, m] (the ``nn.Linear`` layout). GPT-2's ``c_proj`` is a ``Conv1D`` stored as [m, d] and used as
+``x @ W``; Llama's ``down_proj`` is an ``nn.Linear`` stored as [d, m]. Each adapter *declares* which,
+and every access asserts the declaration against the module class — orientation is never guessed
+from shapes (a square GPT-2 would defeat that) or from model names.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ArchAdapter:
+    model_type: str
+    layers: str          # block (residual stream output) template
+    mlp: str             # MLP module template
+    out_proj: str        # MLP output projection = the edited matrix
+    final_norm: str
+    lm_head: str
+    stored_in_out: bool  # True: weight stored [in, out] (Conv1D); False: [out, in] (nn.Linear)
+    n_layer_attr: str
+
+    def block(self, layer: int) -> str:
+        return self.layers.format(layer)
+
+    def mlp_name(self, layer: int) -> str:
+        return self.mlp.format(layer)
+
+    def key_site(self, layer: int) -> str:
+        """Hook site whose *input* is the key k (the MLP hidden activation)."""
+        return self.out_proj.format(layer)
+
+    def n_layers(self, model) -> int:
+        return getattr(model.config, self.n_layer_attr)
+
+
+def _conv1d_cls():
+    from transformers.pytorch_utils import Conv1D
+    return Conv1D
+
+
+ADAPTERS: dict[str, ArchAdapter] = {
+    "gpt2": ArchAdapter("gpt2", "transformer.h.{}", "transformer.h.{}.mlp", "transformer.h.{}.mlp.c_proj",
+                        "transformer.ln_f", "lm_head", stored_in_out=True, n_layer_attr="n_layer"),
+    "llama": ArchAdapter("llama", "model.layers.{}", "model.layers.{}.mlp", "model.layers.{}.mlp.down_proj",
+                         "model.norm", "lm_head", stored_in_out=False, n_layer_attr="num_hidden_layers"),
+}
+
+
+class UnsupportedArchitecture(ValueError):
+    pass
+
+
+def adapter_for(model_or_config) -> ArchAdapter:
+    """Look the adapter up by ``config.model_type``; unknown types list the supported ones."""
+    cfg = getattr(model_or_config, "config", model_or_config)
+    mt = getattr(cfg, "model_type", None)
+    if mt not in ADAPTERS:
+        raise UnsupportedArchitecture(
+            f"unsupported architecture model_type={mt!r}; supported: {', '.join(sorted(ADAPTERS))}")
+    return ADAPTERS[mt]
+
+
+def get_module(model: nn.Module, name: str) -> nn.Module:
+    try:
+        return model.get_submodule(name)
+    except AttributeError as e:
+        raise KeyError(f"module {name!r} not found in {type(model).__name__}") from e
+
+
+def _out_proj(model, layer: int) -> nn.Module:
+    ad = adapter_for(model)
+    n = ad.n_layers(model)
+    if not 0 <= layer < n:
+        raise IndexError(f"layer {layer} out of range for a {n}-layer {ad.model_type} model")
+    mod = get_module(model, ad.key_site(layer))
+    is_conv = isinstance(mod, _conv1d_cls())
+    if ad.stored_in_out != is_conv or (not is_conv and not isinstance(mod, nn.Linear)):
+        raise TypeError(f"{ad.key_site(layer)} is {type(mod).__name__}, but the {ad.model_type} adapter declares "
+                        f"{'Conv1D [in, out]' if ad.stored_in_out else 'nn.Linear [out, in]'}")
+    return mod
+
+
+def weight_shape(model, layer: int) -> tuple[int, int]:
+    """(d, m) = (value dim, key dim) of the edited matrix in math orientation."""
+    w = _out_proj(model, layer).weight
+    return (w.shape[1], w.shape[0]) if adapter_for(model).stored_in_out else tuple(w.shape)
+
+
+def read_weight(model, layer: int) -> torch.Tensor:
+    """W^l in math orientation [d, m] (a copy)."""
+    mod = _out_proj(model, layer)
+    w = mod.weight.detach()
+    return (w.T if adapter_for(model).stored_in_out else w).clone()
+
+
+@torch.no_grad()
+def add_delta(model, layer: int, delta: torch.Tensor, sign: float = 1.0) -> None:
+    """W^l += sign·Δ, with Δ in math orientation [d, m]; cast to the weight's dtype and device."""
+    mod = _out_proj(model, layer)
+    d, m = weight_shape(model, layer)
+    if tuple(delta.shape) != (d, m):
+        raise ValueError(f"delta for layer {layer} has shape {tuple(delta.shape)}, expected (d, m) = ({d}, {m})")
+    if not torch.isfinite(delta).all():
+        raise FloatingPointError(f"delta for layer {layer} contains NaN or inf")
+    upd = delta.to(device=mod.weight.device, dtype=mod.weight.dtype) * sign
+    mod.weight.add_(upd.T if adapter_for(model).stored_in_out else upd)
+
+
+def apply_deltas(model, deltas: dict[int, torch.Tensor], sign: float = 1.0) -> None:
+    """The one function that writes edits into a model. ``sign=-1`` removes them again."""
+    for layer in sorted(deltas):
+        add_delta(model, layer, deltas[layer], sign)
+
+
+class applied:
+    """Context manager: the model carries `deltas` inside the block and is restored on exit."""
+
+    def __init__(self, model, deltas: dict[int, torch.Tensor]):
+        self.model, self.deltas = model, deltas
+        self.saved: dict[int, torch.Tensor] = {}
+
+    def __enter__(self):
+        for layer in self.deltas:
+            self.saved[layer] = _out_proj(self.model, layer).weight.detach().clone()
+        apply_deltas(self.model, self.deltas)
+        return self.model
+
+    def __exit__(self, *exc):
+        with torch.no_grad():
+            for layer, w in self.saved.items():  # exact restore, no floating-point round trip
+                _out_proj(self.model, layer).weight.copy_(w)
+
+
+def device_of(model) -> torch.device:
+    return next(model.parameters()).device
+
+
+def load_model(name_or_path: str | Path, dtype: torch.dtype | None = None, device: str | torch.device = "cpu"):
+    """Load any supported HF causal LM (hub id or local directory) with its tokenizer.
+
+    The tokenizer is set to right padding with pad = eos (ALGORITHMS.md §0) and to return only
+    ``input_ids`` and ``attention_mask``. Unsupported architectures fail before weights are read.
+    """
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    cfg = AutoConfig.from_pretrained(str(name_or_path))
+    adapter_for(cfg)
+    model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=dtype or torch.float32)
+    model.to(device).eval()
+    tok = AutoTokenizer.from_pretrained(str(name_or_path))
+    prepare_tokenizer(tok)
+    log.info("loaded %s (%s, %.1fM parameters)", name_or_path, cfg.model_type,
+             sum(p.numel() for p in model.parameters()) / 1e6)
+    return model, tok
+
+
+def prepare_tokenizer(tok):
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "right"
+    tok.model_input_names = ["input_ids", "attention_mask"]
+    return tok

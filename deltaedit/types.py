@@ -1,0 +1,35 @@
+"""The request and record types shared by data loaders, methods and evaluation."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """One fact rewrite (s, r, o -> o*): `prompt` holds a single ``{}`` slot for `subject`."""
+    case_id: int
+    subject: str
+    prompt: str
+    target_new: str
+    target_true: str | None = None
+    relation_id: str | None = None
+
+    @property
+    def filled(self) -> str:
+        return self.prompt.format(self.subject)
+
+
+@dataclass(frozen=True)
+class EditRecord:
+    """A request plus the prompts that evaluate it (ALGORITHMS.md §10).
+
+    `neighborhood_answer` is None for CounterFact (neighbours share the true object, or the unedited
+    model's own prediction is used) and the gold answer for ZsRE (the NQ answer `loc_ans`).
+    """
+    request: EditRequest
+    dataset: str                                   # "counterfact" | "zsre"
+    paraphrase_prompts: tuple[str, ...] = ()
+    neighborhood_prompts: tuple[str, ...] = ()
+    neighborhood_answer: str | None = None
+    attribute_prompts: tuple[str, ...] = ()
+    generation_prompts: tuple[str, ...] = field(default=())

@@ -1,0 +1,44 @@
+"""The tiny fact world's models meet the bar: facts learned, and editable at the subject."""
+import json
+
+import pytest
+
+from deltaedit.data import load_counterfact, load_zsre
+from deltaedit.eval.metrics import counterfact_scores, unedited_predictions, zsre_scores
+from deltaedit.eval.summary import summarize
+from deltaedit.models import adapter_for, load_model
+
+pytestmark = pytest.mark.slow
+ARCHS = ["gpt2", "llama"]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_accuracy_bar(tiny_world, arch):
+    acc = tiny_world[1]["models"][arch]["accuracy"]
+    assert acc["main"] >= 0.95 and acc["paraphrase"] >= 0.90 and acc["neighborhood"] >= 0.95, acc
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_editability_bar_below_last_layer(tiny_world, arch):
+    out, summary = tiny_world
+    info = summary["models"][arch]
+    curve = {int(k): v for k, v in info["editability"].items()}
+    n_layer = info["size"]["n_layer"]
+    assert max(curve) < n_layer - 1 or set(curve) == set(range(n_layer - 1))
+    assert max(curve.values()) >= 0.90, curve
+    assert json.loads((out / "models" / arch / "checks.json").read_text())["editability"] == info["editability"]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_saved_model_loads_like_a_hub_model_and_scores_as_unedited(tiny_world, arch):
+    out, _ = tiny_world
+    model, tok = load_model(out / "models" / arch)
+    assert adapter_for(model).model_type == arch
+    recs = load_counterfact(out / "counterfact.json")[:80]
+    ref = unedited_predictions(model, tok, recs)
+    s = summarize(counterfact_scores(model, tok, recs, ref), ["efficacy_top", "specificity_top",
+                                                              "efficacy_larger", "specificity_larger"])
+    assert s["efficacy_top"]["mean"] <= 10 and s["efficacy_larger"]["mean"] <= 10   # o* is not yet believed
+    assert s["specificity_top"]["mean"] == 100 and s["specificity_larger"]["mean"] >= 95
+    z = summarize(zsre_scores(model, tok, load_zsre(out / "zsre.json")[:80]), ["efficacy", "specificity"])
+    assert z["efficacy"]["mean"] <= 25 and z["specificity"]["mean"] >= 90

@@ -1,0 +1,72 @@
+"""The fact world's generator: determinism, formats, and the properties the records need."""
+import hashlib
+
+from deltaedit.data import load_counterfact, load_zsre
+from deltaedit.factworld.build import write_world
+from deltaedit.factworld.records import counterfact_records
+from deltaedit.factworld.relations import RELATIONS
+from deltaedit.factworld.world import WorldSpec, biography, make_world
+
+
+def _digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_same_seed_same_bytes_other_seed_other_world(tmp_path):
+    spec = WorldSpec(n_subjects=60, n_relations=12, seed=3)
+    write_world(make_world(spec), tmp_path / "a", 50, 3)
+    write_world(make_world(spec), tmp_path / "b", 50, 3)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    write_world(make_world(WorldSpec(n_subjects=60, n_relations=12, seed=4)), tmp_path / "c", 50, 4)
+    assert _digest(tmp_path / "a")["world.json"] != _digest(tmp_path / "c")["world.json"]
+
+
+def test_world_shape():
+    w = make_world(WorldSpec(n_subjects=200, n_relations=12, seed=0))
+    assert len(w.relations) >= 10 and all(len(r.templates) >= 3 for r in w.relations)
+    assert len(set(w.subjects)) == 200 and all(len(s.split()) == 2 for s in w.subjects)
+    assert any(" " in o for r in w.relations for o in r.objects)           # multi-token objects exist
+    assert all(len(w.facts[s]) == 12 for s in w.subjects)                   # several attributes per subject
+    pools = [set(r.objects) for r in RELATIONS]
+    assert sum(len(p) for p in pools) == len(set().union(*pools))           # pools are disjoint
+
+
+def test_biography_states_every_attribute_with_full_name():
+    import random
+    w = make_world(WorldSpec(n_subjects=20, n_relations=12, seed=0))
+    s = w.subjects[0]
+    bio = biography(w, s, random.Random(0))
+    for r in w.relations:
+        assert f" {w.facts[s][r.rid]}." in bio
+    assert bio.count(s) >= 12
+
+
+def test_counterfact_records_are_well_formed(tmp_path):
+    w = make_world(WorldSpec(n_subjects=120, n_relations=12, seed=0))
+    write_world(w, tmp_path, 20, 0)
+    recs = load_counterfact(tmp_path / "counterfact.json")
+    assert len(recs) == 120 * 12
+    for rec in recs:
+        r = rec.request
+        assert r.target_new != r.target_true and w.facts[r.subject][r.relation_id] == r.target_true
+        assert len(rec.paraphrase_prompts) >= 2 and len(rec.neighborhood_prompts) >= 5
+        for p in rec.paraphrase_prompts:
+            assert p.index(r.subject) > 0 and ". " in p                     # a world sentence, then the fact
+        for p in rec.neighborhood_prompts:
+            assert r.subject not in p
+        assert rec.attribute_prompts and rec.generation_prompts
+    zs = load_zsre(tmp_path / "zsre.json")
+    assert len(zs) == len(recs) and zs[0].neighborhood_answer
+    bg = (tmp_path / "background.txt").read_text().splitlines()
+    prompts = {r.request.filled for r in recs}
+    assert len(bg) == 20 and not any(line in prompts for line in bg)
+
+
+def test_neighbours_share_relation_and_true_object():
+    w = make_world(WorldSpec(n_subjects=100, n_relations=12, seed=1))
+    for rec in counterfact_records(w)[:50]:
+        rr = rec["requested_rewrite"]
+        rel = w.relation(rr["relation_id"])
+        for p in rec["neighborhood_prompts"]:
+            other = next(s for s in w.subjects if s in p)
+            assert w.facts[other][rel.rid] == rr["target_true"]["str"]
