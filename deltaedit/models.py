@@ -131,15 +131,12 @@ class applied:
         self.saved: dict[int, torch.Tensor] = {}
 
     def __enter__(self):
-        for layer in self.deltas:
-            self.saved[layer] = _out_proj(self.model, layer).weight.detach().clone()
+        self.saved = snapshot(self.model, self.deltas)
         apply_deltas(self.model, self.deltas)
         return self.model
 
     def __exit__(self, *exc):
-        with torch.no_grad():
-            for layer, w in self.saved.items():  # exact restore, no floating-point round trip
-                _out_proj(self.model, layer).weight.copy_(w)
+        restore(self.model, self.saved)   # exact restore, no floating-point round trip
 
 
 def device_of(model) -> torch.device:
@@ -171,3 +168,14 @@ def prepare_tokenizer(tok):
     tok.padding_side = "right"
     tok.model_input_names = ["input_ids", "attention_mask"]
     return tok
+
+
+def snapshot(model, layers) -> dict[int, torch.Tensor]:
+    """Copies of the edited weights of `layers` (stored orientation), for an exact `restore`."""
+    return {l: _out_proj(model, l).weight.detach().clone() for l in layers}
+
+
+@torch.no_grad()
+def restore(model, saved: dict[int, torch.Tensor]) -> None:
+    for l, w in saved.items():
+        _out_proj(model, l).weight.copy_(w)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
+
 
 @dataclass(frozen=True)
 class EditRequest:
@@ -33,3 +35,13 @@ class EditRecord:
     neighborhood_answer: str | None = None
     attribute_prompts: tuple[str, ...] = ()
     generation_prompts: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class EditTrace:
+    """Per-layer quantities of one edit for diagnostics: key k, influence α, activation β
+    (Δ = α βᵀ for the locate-then-edit solvers; β is None for FT)."""
+    keys: dict[int, torch.Tensor] = field(default_factory=dict)
+    alphas: dict[int, torch.Tensor] = field(default_factory=dict)
+    betas: dict[int, torch.Tensor] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)                     # per-edit log fields (JSON-able)

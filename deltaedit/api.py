@@ -1,0 +1,72 @@
+"""The library API, usable without the workflow.
+
+    model, tok = deltaedit.load_model("resources/factworld/default/models/gpt2")
+    hp = deltaedit.load_hparams("alphaedit", "factworld-gpt2")
+    ctx = deltaedit.make_context(model, tok, deltaedit.get_method("alphaedit"), hp, corpus=texts,
+                                 stats_path="stats/gpt2.pt", model_id="factworld-gpt2")
+    deltas, state = deltaedit.edit(model, tok, requests, "alphaedit", hp, ctx)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from deltaedit.core.templates import context_templates
+from deltaedit.hparams import HParams, hparams_path
+from deltaedit.methods import EditContext, EditState, get_method
+from deltaedit.models import apply_deltas
+from deltaedit.stats import cached_second_moments, second_moments
+from deltaedit.types import EditRequest
+
+
+def load_hparams(method: str, model_or_path: str | Path):
+    """Typed hparams of `method` from a shipped name ("gpt2-xl", "factworld-gpt2") or a YAML path."""
+    cls = get_method(method).hparams_cls
+    p = Path(model_or_path)
+    return cls.from_yaml(p if p.suffix in (".yaml", ".yml") else hparams_path(method, str(model_or_path)))
+
+
+def make_context(model, tok, method, hp, corpus: list[str] | None = None, stats_path: str | Path | None = None,
+                 model_id: str | None = None, template_seed_words: list[str] | None = None, template_seed: int = 0,
+                 stats_max_len: int = 256) -> EditContext:
+    """Context templates (seeded samples of the model) plus the key statistics the method needs.
+
+    With `stats_path`, statistics are cached there; `model_id` (required then) goes into the cache
+    metadata so that one model's statistics are never read for another."""
+    words = template_seed_words or [tok.eos_token] * 5
+    ctx = EditContext(templates=context_templates(model, tok, words, seed=template_seed))
+    layers = method.stats_layers(hp)
+    if layers:
+        if corpus is None:
+            raise ValueError(f"method {method.name!r} needs key statistics: pass a corpus")
+        if stats_path is None:
+            ctx.stats, _ = second_moments(model, tok, corpus, layers, max_len=stats_max_len)
+        else:
+            if not model_id:
+                raise ValueError("model_id is required with stats_path (it keys the cache)")
+            meta = {"model": model_id, "n_texts": len(corpus), "max_len": stats_max_len}
+            ctx.stats = cached_second_moments(stats_path, model, tok, lambda: corpus, layers, meta,
+                                              max_len=stats_max_len)
+    return ctx
+
+
+def edit(model, tok, requests: list[EditRequest], method: str, hparams: HParams | dict, ctx: EditContext,
+         state: EditState | None = None, apply: bool = True) -> tuple[dict[int, torch.Tensor], EditState]:
+    """Edit `requests` one after another (each on the model the previous ones left).
+
+    Returns the summed deltas and the method state (pass it back in to continue). With apply=False the
+    model is returned to its original weights at the end."""
+    m = get_method(method)
+    hp = hparams if isinstance(hparams, HParams) else m.hparams_cls.from_dict(hparams)
+    if state is None:
+        state = m.init_state(model, hp, ctx)
+    total: dict[int, torch.Tensor] = {}
+    for r in requests:
+        deltas, _ = m.compute_deltas(model, tok, [r], hp, state, ctx)
+        apply_deltas(model, deltas)
+        for l, d in deltas.items():
+            total[l] = total.get(l, 0) + d
+    if not apply:
+        apply_deltas(model, total, sign=-1)
+    return total, state

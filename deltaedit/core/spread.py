@@ -1,0 +1,78 @@
+"""The MEMIT-family edit (ALGORITHMS.md §1.5), shared by MEMIT, PRUNE, RECT, AlphaEdit and DeltaEdit.
+
+1. z*_j for every request at the block output of the last edited layer L* (§1.3).
+2. For each edited layer l_i in increasing order: keys K_i on the current model, the current L* output
+   h_j, residual R_i = (z* − h) / (L − i), Δ_i = solve(l_i, K_i, R_i); apply Δ_i at once so later keys
+   and residuals see it. The model is restored exactly on exit — the caller applies the deltas.
+Methods differ only in `solve` (and, for DeltaEdit, a projection of δ during step 1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from deltaedit.core.keys import compute_keys, hidden_at_subject
+from deltaedit.core.values import ValueConfig, optimise_value
+from deltaedit.hparams import HParams, HParamsError
+from deltaedit.models import adapter_for, add_delta, restore, snapshot
+from deltaedit.types import EditRequest, EditTrace
+
+# solve(layer, keys [m, n], resid [d, n]) -> (Δ [d, m], β [m, n] or None)
+Solver = Callable[[int, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
+
+
+@dataclass(frozen=True)
+class ValueHParams(HParams):
+    """The value-optimisation settings every locate-then-edit method shares (§1.3)."""
+    layers: list[int] = field(default_factory=list)
+    v_lr: float = 0.5
+    v_num_grad_steps: int = 20
+    clamp_norm_factor: float = 0.75
+    kl_factor: float = 0.0625
+    v_weight_decay: float = 0.5
+    early_stop_loss: float = 0.05
+    kl_prompt: str = "{} is a"
+
+    def validate(self, source: str) -> None:
+        if not self.layers or sorted(set(self.layers)) != list(self.layers) or min(self.layers) < 0:
+            raise HParamsError(f"{source}: key 'layers' must be a non-empty increasing list of layer indices")
+        if self.v_num_grad_steps < 1 or self.v_lr <= 0 or self.clamp_norm_factor <= 0:
+            raise HParamsError(f"{source}: v_num_grad_steps, v_lr and clamp_norm_factor must be positive")
+
+    def value_config(self, early_stop_prob: float | None = None) -> ValueConfig:
+        return ValueConfig(self.v_lr, self.v_num_grad_steps, self.clamp_norm_factor, self.kl_factor,
+                           self.v_weight_decay, self.early_stop_loss, early_stop_prob, self.kl_prompt)
+
+
+def stack_keys(model, tok, requests: list[EditRequest], layer: int, templates: list[str]) -> torch.Tensor:
+    return torch.stack([compute_keys(model, tok, r, [layer], templates)[layer] for r in requests], 1)
+
+
+def spread_edit(model, tok, requests: list[EditRequest], layers: list[int], templates: list[str],
+                vcfg: ValueConfig, solve: Solver, project=None) -> tuple[dict[int, torch.Tensor], EditTrace]:
+    ad = adapter_for(model)
+    z_site = ad.block(layers[-1])
+    values = [optimise_value(model, tok, r, z_site, templates, vcfg, project) for r in requests]
+    z = torch.stack([v.target for v in values], 1)                      # [d, n]
+    trace = EditTrace(info={"value_prob_before": sum(v.prob_before for v in values) / len(values),
+                            "value_prob_after": sum(v.prob_after for v in values) / len(values),
+                            "value_steps": sum(v.steps for v in values)})
+    trace.info["delta_norm"] = [float(v.delta.norm()) for v in values]
+    saved = snapshot(model, layers)
+    deltas: dict[int, torch.Tensor] = {}
+    try:
+        for i, layer in enumerate(layers):
+            keys = stack_keys(model, tok, requests, layer, templates)
+            h = torch.stack([hidden_at_subject(model, tok, r, z_site) for r in requests], 1)
+            resid = (z - h) / (len(layers) - i)                         # spread the remaining gap
+            delta, beta = solve(layer, keys, resid)
+            add_delta(model, layer, delta)
+            deltas[layer] = delta
+            trace.keys[layer], trace.alphas[layer] = keys, resid
+            if beta is not None:
+                trace.betas[layer] = beta
+    finally:
+        restore(model, saved)
+    return deltas, trace

@@ -1,0 +1,98 @@
+"""Typed hyperparameters: one dataclass per method, strict YAML loading.
+
+Unknown keys and wrong types are errors naming the key and the file. An int is accepted where a float
+is declared (YAML writes 20000 for 2.0e4); nothing else is coerced — a YAML 1.1 string such as "1e-3"
+for a float field is rejected rather than silently converted. Files hold hyperparameters only: no module
+paths, devices or paths on disk (those live in the adapters and the caller's arguments).
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import yaml
+
+HPARAMS_DIR = Path(__file__).parent / "hparams"
+
+
+class HParamsError(ValueError):
+    pass
+
+
+def _check(value, tp, where: str):
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for alt in typing.get_args(tp):
+            try:
+                return _check(value, alt, where)
+            except HParamsError as e:
+                errors.append(str(e))
+        raise HParamsError(f"{where}: {value!r} matches none of {tp}")
+    if tp is type(None):
+        if value is not None:
+            raise HParamsError(f"{where}: expected null, got {value!r}")
+        return None
+    if origin is list:
+        if not isinstance(value, list):
+            raise HParamsError(f"{where}: expected a list, got {type(value).__name__} {value!r}")
+        (inner,) = typing.get_args(tp)
+        return [_check(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is typing.Literal:
+        if value not in typing.get_args(tp):
+            raise HParamsError(f"{where}: {value!r} is not one of {list(typing.get_args(tp))}")
+        return value
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, float) and isinstance(value, bool):
+        raise HParamsError(f"{where}: expected {tp.__name__}, got bool")
+    if not isinstance(value, tp):
+        raise HParamsError(f"{where}: expected {tp.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class HParams:
+    """Base class; subclasses declare typed fields with defaults."""
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "<dict>"):
+        if not isinstance(data, dict):
+            raise HParamsError(f"{source}: expected a mapping of hyperparameters, got {type(data).__name__}")
+        hints = typing.get_type_hints(cls)
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise HParamsError(f"{source}: unknown key(s) {unknown} for {cls.__name__}; known: {sorted(names)}")
+        checked = {k: _check(v, hints[k], f"{source}: key {k!r}") for k, v in data.items()}
+        missing = [f.name for f in fields(cls) if f.name not in checked
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise HParamsError(f"{source}: missing required key(s) {missing} for {cls.__name__}")
+        obj = cls(**checked)
+        obj.validate(source)
+        return obj
+
+    @classmethod
+    def from_yaml(cls, path: str | Path):
+        with open(path) as f:
+            data = yaml.safe_load(f)
+        return cls.from_dict(data or {}, str(path))
+
+    def validate(self, source: str) -> None:
+        """Cross-field checks; subclasses extend."""
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def hparams_path(method: str, model: str) -> Path:
+    """Shipped hparams file for (method, model name), e.g. ("alphaedit", "gpt2-xl")."""
+    path = HPARAMS_DIR / method / f"{model}.yaml"
+    if not path.exists():
+        have = sorted(p.stem for p in (HPARAMS_DIR / method).glob("*.yaml"))
+        raise FileNotFoundError(f"no hparams for method {method!r} and model {model!r}; available: {have}")
+    return path

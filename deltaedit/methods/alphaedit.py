@@ -1,0 +1,64 @@
+"""AlphaEdit (ALGORITHMS.md §5): MEMIT's spreading with a null-space projected ridge solve.
+
+Per edited layer the state keeps Û (the basis of C0's approximate null space; P = Û Ûᵀ) and
+Ûᵀ Cp Û, the projected sum of past edits' K Kᵀ, so each solve is r×r (§5.3) and exact.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from deltaedit.core.solvers import projected_ridge
+from deltaedit.core.spread import ValueHParams, spread_edit
+from deltaedit.hparams import HParamsError
+from deltaedit.methods.base import EditState, Method, register
+from deltaedit.methods.memit import need_stats
+from deltaedit.stats import null_space_basis
+
+
+@dataclass(frozen=True)
+class AlphaEditHParams(ValueHParams):
+    nullspace_threshold: float = 2e-2       # eigenvalues of C0 below this span the null space
+    nullspace_relative: bool = False        # True: threshold x λ_max(C0) (for small models, FACTWORLD §5)
+    L2: float = 10.0                        # weight of ‖ΔP‖²
+
+    def validate(self, source):
+        super().validate(source)
+        if self.nullspace_threshold <= 0 or self.L2 < 0:
+            raise HParamsError(f"{source}: nullspace_threshold must be > 0 and L2 >= 0")
+
+
+@register
+class AlphaEdit(Method):
+    name = "alphaedit"
+    hparams_cls = AlphaEditHParams
+
+    def stats_layers(self, hp):
+        return list(hp.layers)
+
+    def init_state(self, model, hp, ctx):
+        state = EditState()
+        for l, c0 in need_stats(ctx, hp.layers, self.name).items():
+            basis = null_space_basis(c0, hp.nullspace_threshold, hp.nullspace_relative)
+            state.tensors[f"basis.{l}"] = basis
+            state.tensors[f"cp_proj.{l}"] = torch.zeros(basis.shape[1], basis.shape[1], dtype=torch.float64)
+        return state
+
+    def solver(self, hp, state):
+        def solve(l, keys, resid):
+            basis = state.tensors[f"basis.{l}"].to(keys.device)
+            return projected_ridge(resid, keys, basis, state.tensors[f"cp_proj.{l}"].to(keys.device), hp.L2)
+        return solve
+
+    def accumulate(self, state, trace):
+        """Cp += K Kᵀ for this edit's keys (computed on the model as it was being edited, §5.2)."""
+        for l, keys in trace.keys.items():
+            ku = state.tensors[f"basis.{l}"].double().T @ keys.double().cpu()
+            state.tensors[f"cp_proj.{l}"] += ku @ ku.T
+
+    def compute_deltas(self, model, tok, requests, hp, state, ctx, project=None, early_stop_prob=None):
+        deltas, trace = spread_edit(model, tok, requests, hp.layers, ctx.templates,
+                                    hp.value_config(early_stop_prob), self.solver(hp, state), project)
+        self.accumulate(state, trace)
+        return deltas, trace

@@ -1,0 +1,79 @@
+"""The method interface, the explicit sequential state, and the registry.
+
+A method computes deltas for a batch of requests on the current model and leaves the model as it
+found it; only `deltaedit.models.apply_deltas` writes weights. Everything a method carries from one edit
+to the next lives in an `EditState` (named tensors + JSON-able scalars) that the runner saves and
+restores — no globals, no module-level caches.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from deltaedit.hparams import HParams
+from deltaedit.types import EditRequest, EditTrace
+
+
+@dataclass
+class EditState:
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict)
+    scalars: dict = field(default_factory=dict)
+
+
+@dataclass
+class EditContext:
+    """What every method may read besides the model: context templates and key statistics."""
+    templates: list[str]                                         # ["{}", "<prefix>. {}", ...]
+    stats: dict[int, torch.Tensor] = field(default_factory=dict)  # C0 per layer (m×m), as needed
+
+
+class Method:
+    """Subclass, set `name` and `hparams_cls`, implement `compute_deltas`; register with @register."""
+    name: str = ""
+    hparams_cls: type[HParams] = HParams
+
+    def edited_layers(self, hp) -> list[int]:
+        return list(hp.layers)
+
+    def stats_layers(self, hp) -> list[int]:
+        """Layers whose key statistics C0 this method needs (none by default)."""
+        return []
+
+    def init_state(self, model, hp, ctx: EditContext) -> EditState:
+        return EditState()
+
+    def compute_deltas(self, model, tok, requests: list[EditRequest], hp, state: EditState,
+                       ctx: EditContext) -> tuple[dict[int, torch.Tensor], EditTrace]:
+        raise NotImplementedError
+
+    def finalize(self, model, total: dict[int, torch.Tensor], hp, state: EditState) -> dict[int, torch.Tensor]:
+        """Deltas to evaluate at a checkpoint, from the running total (PRUNE restrains here)."""
+        return total
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register(cls: type[Method]) -> type[Method]:
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no name")
+    METHODS[cls.name] = cls()
+    return cls
+
+
+def get_method(name: str) -> Method:
+    if name not in METHODS:
+        close = difflib.get_close_matches(name, METHODS, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"unknown method {name!r}{hint} (registered: {', '.join(sorted(METHODS))})")
+    return METHODS[name]
+
+
+def list_methods() -> list[str]:
+    return list(METHODS)
+
+
+PostProcessor = Callable[[object, dict[int, torch.Tensor], object], dict[int, torch.Tensor]]

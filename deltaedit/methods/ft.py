@@ -1,0 +1,74 @@
+"""FT (ALGORITHMS.md §2): constrained fine-tuning of one MLP output matrix on the edit prompt.
+
+As the baselines did, all target tokens are scored at the prompt's last position (a bag-of-tokens loss,
+not teacher forced), Adam updates only that matrix, and with `norm_constraint` ε every entry stays within
+[W0 − ε, W0 + ε] of its value at the start of the edit. The weight is restored on exit; the delta is
+returned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from deltaedit.core.keys import stack_keys_plain
+from deltaedit.eval.scoring import prompt_ids, target_ids
+from deltaedit.hparams import HParams, HParamsError
+from deltaedit.methods.base import Method, register
+from deltaedit.models import adapter_for, device_of, get_module, read_weight, restore, snapshot
+from deltaedit.types import EditTrace
+
+
+@dataclass(frozen=True)
+class FTHParams(HParams):
+    layers: list[int] = field(default_factory=lambda: [0])
+    lr: float = 5e-4
+    num_steps: int = 25
+    weight_decay: float = 0.0
+    norm_constraint: float | None = 5e-4
+    early_stop_loss: float = 1e-2
+
+    def validate(self, source):
+        if len(self.layers) != 1 or self.layers[0] < 0:
+            raise HParamsError(f"{source}: FT edits exactly one layer, got layers={self.layers}")
+
+
+@register
+class FT(Method):
+    name = "ft"
+    hparams_cls = FTHParams
+
+    def compute_deltas(self, model, tok, requests, hp, state, ctx):
+        (l,) = hp.layers
+        device = device_of(model)
+        weight = get_module(model, adapter_for(model).key_site(l)).weight
+        saved = snapshot(model, [l])
+        w0 = weight.detach().clone()
+        w0_math = read_weight(model, l)
+        rows = [(prompt_ids(tok, r.filled), target_ids(tok, r.target_new)) for r in requests]
+        trace = EditTrace(keys={l: stack_keys_plain(model, tok, requests, l)})
+        opt = torch.optim.Adam([weight], lr=hp.lr, weight_decay=hp.weight_decay)
+        try:
+            for step in range(hp.num_steps):
+                loss = sum(self._loss(model, p, t, device) for p, t in rows) / len(rows)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(f"FT loss is not finite for case {requests[0].case_id}")
+                trace.info["loss"] = float(loss)
+                if loss.item() < hp.early_stop_loss:
+                    break
+                (weight.grad,) = torch.autograd.grad(loss, [weight])
+                opt.step()
+                weight.grad = None
+                if hp.norm_constraint is not None:
+                    with torch.no_grad():
+                        weight.copy_(torch.clamp(weight, w0 - hp.norm_constraint, w0 + hp.norm_constraint))
+            delta = read_weight(model, l).float() - w0_math.float()
+        finally:
+            weight.grad = None
+            restore(model, saved)
+        return {l: delta}, trace
+
+    @staticmethod
+    def _loss(model, prompt, target, device):
+        logits = model(input_ids=torch.tensor([prompt], device=device)).logits[0, -1].float()
+        return -torch.log_softmax(logits, -1)[torch.tensor(target, device=device)].mean()

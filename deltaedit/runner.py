@@ -1,0 +1,213 @@
+"""Sequential editing with checkpoints and exact resume (ALGORITHMS.md §11).
+
+Requests are edited `batch_size` at a time in a seeded order, each on the model as the previous edits
+left it. The edited weights are always W0 + total (total = Σ Δ in fp32), never a chain of in-place
+additions, so a run resumed from a saved total reproduces the uninterrupted weights bit for bit.
+
+Output directory layout:
+    state/                         latest resume state (atomically replaced)
+    ckpt_<n>/deltas.safetensors    the deltas to evaluate after n edits ("layer.<l>" -> [d, m])
+    ckpt_<n>/diagnostics.json      noise_E and mean kᵀβ per edited layer (eqs. 12–15)
+    ckpt_<n>/edited.json           case_ids edited so far, in order
+    edits.jsonl                    one line per edit: seconds, noise, target probability before/after, ...
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+
+from deltaedit.diagnostics import diag_k_beta, mean_k_beta, noise_E
+from deltaedit.eval.scoring import prompt_ids, score_targets, target_ids
+from deltaedit.methods.base import EditContext, EditState, Method
+from deltaedit.models import add_delta, restore, snapshot
+from deltaedit.types import EditRequest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSettings:
+    checkpoints: list[int]
+    batch_size: int = 1
+    order_seed: int | None = 0          # None: file order
+    save_every: int = 50                # resume state also every this many edits
+
+    def __post_init__(self):
+        if not self.checkpoints or sorted(set(self.checkpoints)) != list(self.checkpoints) or self.checkpoints[0] < 1:
+            raise ValueError(f"checkpoints must be a non-empty increasing list of positive counts, got {self.checkpoints}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+
+
+@dataclass
+class RunState:
+    """Everything needed to resume: running totals, method state, diagnostics, progress."""
+    n_done: int
+    order: list[int]
+    total: dict[int, torch.Tensor]
+    method_state: EditState
+    diag: dict[str, list[torch.Tensor]] = field(default_factory=dict)   # "K.l", "Y.l", "B.l" -> columns
+
+
+def _atomic_dir(final: Path, write) -> None:
+    tmp = final.with_name(final.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    write(tmp)
+    old = final.with_name(final.name + ".old")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _save_state(out: Path, st: RunState) -> None:
+    def write(d: Path):
+        save_file({f"layer.{l}": t.contiguous() for l, t in st.total.items()}, d / "total.safetensors")
+        save_file({k: v.contiguous() for k, v in st.method_state.tensors.items()} or {"_": torch.zeros(0)},
+                  d / "method.safetensors")
+        diag = {k: torch.stack(v, 1).contiguous() for k, v in st.diag.items() if v}
+        save_file(diag or {"_": torch.zeros(0)}, d / "diag.safetensors")
+        (d / "state.json").write_text(json.dumps({"n_done": st.n_done, "order": st.order,
+                                                  "scalars": st.method_state.scalars}))
+    _atomic_dir(out / "state", write)
+
+
+def _load_state(out: Path) -> RunState | None:
+    d = out / "state"
+    if not (d / "state.json").exists():
+        return None
+    meta = json.loads((d / "state.json").read_text())
+    total = {int(k.split(".")[1]): v for k, v in load_file(d / "total.safetensors").items()}
+    tensors = {k: v for k, v in load_file(d / "method.safetensors").items() if k != "_"}
+    diag = {k: list(v.unbind(1)) for k, v in load_file(d / "diag.safetensors").items() if k != "_"}
+    return RunState(meta["n_done"], meta["order"], total, EditState(tensors, meta["scalars"]), diag)
+
+
+def _prob(model, tok, req: EditRequest) -> float:
+    s = score_targets(model, tok, [prompt_ids(tok, req.filled)], [target_ids(tok, req.target_new)])[0]
+    return float(torch.exp(torch.tensor(-s.nll)))
+
+
+def checkpoint_diagnostics(st: RunState, layers: list[int]) -> dict:
+    out = {"n_edits": st.n_done, "noise_E": {}, "mean_k_beta": {}, "diag_k_beta": {},
+           "note": "mean_k_beta averages k_i^T beta_j over the T-1 other edits j != i (eq. 15, N = T-1)"}
+    for l in layers:
+        k, y = st.diag.get(f"K.{l}"), st.diag.get(f"Y.{l}")
+        if k:
+            out["noise_E"][str(l)] = noise_E(st.total[l], torch.stack(k, 1), torch.stack(y, 1))
+        if st.diag.get(f"B.{l}") and len(st.diag[f"B.{l}"]) == len(k):
+            b = torch.stack(st.diag[f"B.{l}"], 1)
+            out["mean_k_beta"][str(l)] = mean_k_beta(torch.stack(k, 1), b)
+            out["diag_k_beta"][str(l)] = diag_k_beta(torch.stack(k, 1), b)
+    return out
+
+
+def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: list[EditRequest],
+                   out_dir: str | Path, settings: RunSettings) -> dict[int, torch.Tensor]:
+    """Edit `requests` sequentially, writing every checkpoint; resumes from `out_dir/state` if present.
+
+    The model is left carrying all edits (W0 + total). Returns the final total deltas."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if settings.checkpoints[-1] > len(requests):
+        raise ValueError(f"last checkpoint {settings.checkpoints[-1]} exceeds the {len(requests)} requests")
+    layers = method.edited_layers(hp)
+    w0 = snapshot(model, layers)
+    st = _load_state(out)
+    if st is None:
+        order = list(range(len(requests)))
+        if settings.order_seed is not None:
+            random.Random(settings.order_seed).shuffle(order)
+        st = RunState(0, order, {}, method.init_state(model, hp, ctx))
+        log.info("starting %s on %d requests", method.name, settings.checkpoints[-1])
+    else:
+        log.info("resuming %s after %d edits", method.name, st.n_done)
+        for l, t in st.total.items():
+            add_delta(model, l, t)
+    _truncate_log(out / "edits.jsonl", st.n_done)
+    end = settings.checkpoints[-1]
+    bar = tqdm(total=end, initial=st.n_done, desc=f"edit {method.name}", unit="edit")
+    with open(out / "edits.jsonl", "a") as logf:
+        while st.n_done < end:
+            t0 = time.perf_counter()
+            take = min(settings.batch_size, end - st.n_done,
+                       min(c for c in settings.checkpoints if c > st.n_done) - st.n_done)
+            batch = [requests[i] for i in st.order[st.n_done: st.n_done + take]]
+            p_before = [_prob(model, tok, r) for r in batch]
+            try:
+                deltas, trace = method.compute_deltas(model, tok, batch, hp, st.method_state, ctx)
+            except FloatingPointError as e:
+                raise FloatingPointError(f"edit {st.n_done + 1} (case_id {batch[0].case_id}): {e}") from e
+            noise_before = {}
+            for l, d in deltas.items():
+                prev = st.total.get(l, torch.zeros_like(d))
+                if l in trace.keys:
+                    noise_before[str(l)] = float(((prev.double() @ trace.keys[l].double()) ** 2).sum())
+                    _keep(st.diag, l, trace, d)
+                st.total[l] = prev + d
+            restore(model, w0)                           # weights := W0 + total, exactly as on resume
+            for l, t in st.total.items():
+                add_delta(model, l, t)
+            st.n_done += take
+            rec = {"edit": st.n_done, "case_ids": [r.case_id for r in batch], "seconds": time.perf_counter() - t0,
+                   "noise_sq_before": noise_before, "p_before": p_before,
+                   "p_after": [_prob(model, tok, r) for r in batch], **_jsonable(trace.info)}
+            logf.write(json.dumps(rec) + "\n")
+            logf.flush()
+            bar.update(take)
+            if st.n_done in settings.checkpoints:
+                _write_checkpoint(out, model, method, hp, st, layers, requests)
+            if st.n_done in settings.checkpoints or st.n_done % settings.save_every == 0:
+                _save_state(out, st)
+    bar.close()
+    return st.total
+
+
+def _keep(diag: dict, layer: int, trace, delta: torch.Tensor) -> None:
+    keys = trace.keys[layer].float().cpu()
+    own = (delta.double() @ keys.double().to(delta.device)).float().cpu()
+    betas = trace.betas.get(layer)
+    for j in range(keys.shape[1]):
+        diag.setdefault(f"K.{layer}", []).append(keys[:, j].contiguous())
+        diag.setdefault(f"Y.{layer}", []).append(own[:, j].contiguous())
+        if betas is not None:
+            diag.setdefault(f"B.{layer}", []).append(betas[:, j].float().cpu().contiguous())
+
+
+def _write_checkpoint(out: Path, model, method, hp, st: RunState, layers, requests) -> None:
+    final = method.finalize(model, st.total, hp, st.method_state)
+
+    def write(d: Path):
+        save_file({f"layer.{l}": t.float().cpu().contiguous() for l, t in final.items()}, d / "deltas.safetensors")
+        (d / "diagnostics.json").write_text(json.dumps(checkpoint_diagnostics(st, layers), indent=1))
+        (d / "edited.json").write_text(json.dumps([requests[i].case_id for i in st.order[: st.n_done]]))
+    _atomic_dir(out / f"ckpt_{st.n_done}", write)
+    log.info("checkpoint after %d edits written", st.n_done)
+
+
+def _truncate_log(path: Path, n_done: int) -> None:
+    """Drop log lines of edits that were made after the last saved state (they will be redone)."""
+    if not path.exists():
+        return
+    keep = [line for line in path.read_text().splitlines() if line and json.loads(line)["edit"] <= n_done]
+    path.write_text("".join(line + "\n" for line in keep))
+
+
+def _jsonable(info: dict) -> dict:
+    return json.loads(json.dumps(info, default=float))
+
+
+def load_deltas(path: str | Path) -> dict[int, torch.Tensor]:
+    """Read a checkpoint's deltas.safetensors back into {layer: Δ [d, m]}."""
+    return {int(k.split(".")[1]): v for k, v in load_file(str(path)).items()}

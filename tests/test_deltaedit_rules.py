@@ -1,0 +1,98 @@
+"""DeltaEdit's trigger and influence projector on scripted inputs, and the noise diagnostics by hand."""
+import math
+
+import pytest
+import torch
+
+from deltaedit.diagnostics import mean_k_beta, noise_E, noise_per_edit
+from deltaedit.hparams import HParamsError
+from deltaedit.methods.deltaedit import DeltaEditHParams, influence_basis, trigger_step
+
+
+def run_rule(xs, **kw):
+    hp = DeltaEditHParams.from_dict({"layers": [0], **kw})
+    stats, fired = {}, []
+    for e, x in enumerate(xs, start=1):
+        fired.append(trigger_step(x, e, stats, hp))
+    return fired, stats
+
+
+def test_paper_rule_by_hand():
+    """m, v start at 0; eqs. 22-23 with δ=0.5; trigger when x > m + η√v after 5 warm-up edits."""
+    xs = [0, 4, 4, 4, 4, 4, 100, 4.5]
+    fired, stats = run_rule(xs, ema=0.5, eta=1.0)
+    m = v = 0.0
+    expect = []
+    for e, x in enumerate(xs, start=1):
+        f = e > 5 and x > m + math.sqrt(v)
+        expect.append(f)
+        if not f:
+            m = 0.5 * m + 0.5 * x
+            v = 0.5 * v + 0.5 * (x - m) ** 2
+    assert fired == expect
+    assert fired[:5] == [False] * 5 and fired[6] is True          # 100 is abnormal, and is not averaged in
+    assert stats["m"] == pytest.approx(m) and stats["v"] == pytest.approx(v)
+
+
+def test_paper_rule_is_one_sided():
+    fired, _ = run_rule([0, 5, 5, 5, 5, 5, 5, 0.0], ema=0.5, eta=0.5)
+    assert fired[-1] is False                                      # a drop never triggers
+
+
+def test_code_rule_two_sided_warmup_and_init():
+    xs = [0.0] + [2.0, 2.2] * 10 + [2.1, 9.0, 0.1]
+    fired, stats = run_rule(xs, trigger="code", ema=0.9, eta=3.0)
+    assert not any(fired[:21])                                      # warm-up 20 edits
+    assert fired[-2] is True and fired[-1] is True                  # far above and far below both trigger
+    assert fired[-3] is False
+    _, s1 = run_rule([0.0, 3.0], trigger="code")
+    assert s1 == {"m": 3.0, "v": 0.0}                               # first non-zero noise initialises m
+    fired_w, _ = run_rule(xs, trigger="code", warmup=5, ema=0.9, eta=3.0)
+    assert fired_w[-2] is True
+
+
+def test_influence_basis_orthogonality_and_cap():
+    torch.manual_seed(0)
+    d, m = 8, 20
+    dhist = torch.randn(d, 3) @ torch.randn(3, m)                  # rank 3 history
+    hp = DeltaEditHParams.from_dict({"layers": [0]})
+    u = influence_basis(dhist, None, hp)
+    assert u.shape == (d, 3)                                        # the non-zero eigenvalues only
+    alpha = torch.randn(d)
+    projected = alpha - u @ (u.T @ alpha)
+    assert (dhist.T @ projected).abs().max() < 1e-4                 # orthogonal to col(Δ_hist)
+    full = torch.randn(d, m)                                        # rank d: capped at ¾ d
+    assert influence_basis(full, None, hp).shape[1] == 6
+    hp_code = DeltaEditHParams.from_dict({"layers": [0], "trigger": "code", "eig_threshold": 1e-9})
+    assert influence_basis(full, torch.randn(d), hp_code).shape[1] == 2   # code: at most d/4
+    # the kept directions are the largest eigenvalues
+    evals = torch.linalg.eigvalsh((full @ full.T).double())
+    u6 = influence_basis(full, None, hp).double()
+    torch.testing.assert_close(torch.linalg.eigvalsh(u6.T @ (full @ full.T).double() @ u6), evals[-6:],
+                               atol=1e-3, rtol=1e-4)
+
+
+def test_bad_deltaedit_hparams():
+    with pytest.raises(HParamsError, match="trigger"):
+        DeltaEditHParams.from_dict({"layers": [0], "trigger": "both"})
+    with pytest.raises(HParamsError, match="ema"):
+        DeltaEditHParams.from_dict({"layers": [0], "ema": 1.5})
+
+
+def test_noise_and_k_beta_by_hand_three_edits():
+    """d = 1, m = 2: Δ_e = α_e β_eᵀ, hand-expanded eq. 12-13 and eq. 15."""
+    k = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])           # k_1, k_2, k_3 as columns
+    b = torch.tensor([[1.0, 0.5, 0.0], [0.0, 1.0, 0.5]])            # β_1, β_2, β_3
+    a = torch.tensor([[2.0, -1.0, 3.0]])                            # α_1, α_2, α_3
+    deltas = [a[:, e:e + 1] @ b[:, e:e + 1].T for e in range(3)]
+    total = sum(deltas)                                             # [[2, 2.5... ]]
+    own = torch.cat([deltas[e] @ k[:, e:e + 1] for e in range(3)], 1)
+    # by hand: total = [[2 - 0.5 + 0, 0 - 1 + 1.5]] = [[1.5, 0.5]]
+    torch.testing.assert_close(total, torch.tensor([[1.5, 0.5]]))
+    # (total k_e)^2 = 1.5^2, 0.5^2, 2^2 ; (Δ_e k_e)^2 = 2^2, (-1*1)^2 = 1, (3*0.5)^2 = 2.25
+    expect = torch.tensor([2.25 - 4.0, 0.25 - 1.0, 4.0 - 2.25], dtype=torch.float64)
+    torch.testing.assert_close(noise_per_edit(total, k, own), expect)
+    assert noise_E(total, k, own) == pytest.approx(expect.mean().item())
+    # k_i^T β_j: A = [[1, .5, 0], [0, 1, .5], [1, 1.5, .5]]; off-diagonal sum = .5+0+0+.5+1+1.5 = 3.5
+    assert mean_k_beta(k, b) == pytest.approx(3.5 / 6)
+    assert math.isnan(mean_k_beta(k[:, :1], b[:, :1]))
