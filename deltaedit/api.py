@@ -15,7 +15,7 @@ import torch
 from deltaedit.core.templates import context_templates
 from deltaedit.hparams import HParams, hparams_path
 from deltaedit.methods import EditContext, EditState, get_method
-from deltaedit.models import apply_deltas
+from deltaedit.models import apply_deltas, restore, snapshot
 from deltaedit.stats import cached_second_moments, second_moments
 from deltaedit.types import EditRequest
 
@@ -62,11 +62,12 @@ def edit(model, tok, requests: list[EditRequest], method: str, hparams: HParams 
     if state is None:
         state = m.init_state(model, hp, ctx)
     total: dict[int, torch.Tensor] = {}
+    saved = snapshot(model, m.edited_layers(hp))
     for r in requests:
         deltas, _ = m.compute_deltas(model, tok, [r], hp, state, ctx)
         apply_deltas(model, deltas)
         for l, d in deltas.items():
             total[l] = total.get(l, 0) + d
     if not apply:
-        apply_deltas(model, total, sign=-1)
+        restore(model, saved)                      # exact, no floating-point round trip
     return total, state

@@ -88,3 +88,32 @@ class StopAfter:
     def __exit__(self, exc_type, *exc):
         self.handle.remove()
         return exc_type is StopForward
+
+
+class FrozenPrefix:
+    """Reuse the outputs of modules whose inputs cannot change across repeated forward passes.
+
+    During the value optimisation δ enters at layer L*, so blocks 0..L* see the same input at every
+    step; their outputs are computed once and returned from a cache afterwards (forward hooks on the
+    modules — such as the one adding δ — still run). Only valid while the model input is the same.
+    """
+
+    def __init__(self, model, names: list[str]):
+        self.mods = [get_module(model, n) for n in names]
+        self.cache: dict[int, object] = {}
+
+    def __enter__(self):
+        for i, mod in enumerate(self.mods):
+            orig = mod.forward
+
+            def cached(*args, _i=i, _orig=orig, **kwargs):
+                if _i not in self.cache:
+                    self.cache[_i] = _orig(*args, **kwargs)
+                return self.cache[_i]
+            mod.forward = cached
+        return self
+
+    def __exit__(self, *exc):
+        for mod in self.mods:
+            del mod.forward          # back to the class's forward
+        self.cache.clear()

@@ -14,7 +14,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 def tiny_gpt2(square: bool = False, seed: int = 0):
     from transformers import GPT2Config, GPT2LMHeadModel
     torch.manual_seed(seed)
-    cfg = GPT2Config(vocab_size=64, n_positions=32, n_embd=16, n_layer=2, n_head=2,
+    cfg = GPT2Config(vocab_size=64, n_positions=32, n_embd=16, n_layer=3, n_head=2,
                      n_inner=16 if square else 64, initializer_range=0.3,
                      bos_token_id=0, eos_token_id=0)
     return GPT2LMHeadModel(cfg).eval()
@@ -23,7 +23,7 @@ def tiny_gpt2(square: bool = False, seed: int = 0):
 def tiny_llama(seed: int = 0):
     from transformers import LlamaConfig, LlamaForCausalLM
     torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=48, num_hidden_layers=2,
+    cfg = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=48, num_hidden_layers=3,
                       num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=32,
                       initializer_range=0.3, bos_token_id=0, eos_token_id=0, pad_token_id=0)
     return LlamaForCausalLM(cfg).eval()

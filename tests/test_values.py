@@ -53,3 +53,20 @@ def test_non_finite_loss_names_the_case():
         model.lm_head.weight[0, 0] = float("nan")
     with pytest.raises(FloatingPointError, match="case 0"):
         optimise_value(model, TOK, REQ, adapter_for(model).block(0), ["{}"], ValueConfig(v_num_grad_steps=3))
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama"])
+@pytest.mark.parametrize("where", ["block", "mlp"])
+def test_frozen_prefix_gives_the_same_result(name, where, monkeypatch):
+    """Caching the blocks below the edit point changes nothing but the time."""
+    import deltaedit.core.values as values
+    model = MODEL_BUILDERS[name]()
+    ad = adapter_for(model)
+    site = ad.block(1) if where == "block" else ad.mlp_name(1)
+    cfg = ValueConfig(v_num_grad_steps=8)
+    assert values.frozen_blocks(model, site) == ([ad.block(0), ad.block(1)] if where == "block" else [ad.block(0)])
+    fast = optimise_value(model, TOK, REQ, site, ["{}", "C ? {}"], cfg)
+    monkeypatch.setattr(values, "frozen_blocks", lambda m, s: [])
+    slow = optimise_value(model, TOK, REQ, site, ["{}", "C ? {}"], cfg)
+    torch.testing.assert_close(fast.delta, slow.delta, atol=1e-6, rtol=1e-5)
+    assert fast.prob_after == pytest.approx(slow.prob_after, rel=1e-5)

@@ -15,8 +15,8 @@ from typing import Callable
 import torch
 
 from deltaedit.eval.scoring import prompt_ids, target_ids
-from deltaedit.hooks import EditOutput
-from deltaedit.models import device_of
+from deltaedit.hooks import EditOutput, FrozenPrefix
+from deltaedit.models import adapter_for, device_of
 from deltaedit.types import EditRequest
 
 
@@ -104,13 +104,30 @@ def optimise_value(model, tok, request: EditRequest, site: str, templates: list[
 
     def forward():
         with EditOutput(model, site, add_delta):
-            logits = model(input_ids=ids, attention_mask=mask).logits.float()
+            logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits.float()
         logp = torch.log_softmax(logits, -1)
         tok_lp = logp[torch.arange(n_rw, device=device)[:, None], tpos].gather(2, tids[..., None])[..., 0]
         nll_rows = -tok_lp.mean(1)
         kl_lp = logp[n_rw, lookups[-1]]
         return nll_rows, kl_lp
 
+    with FrozenPrefix(model, frozen_blocks(model, site)):
+        return _optimise(forward, delta, opt, state, cfg, request, project)
+
+
+def frozen_blocks(model, site: str) -> list[str]:
+    """Blocks whose output does not depend on δ added at `site`: every block below the site's layer,
+    and the site's own block when δ is added to that block's output."""
+    ad = adapter_for(model)
+    for layer in range(ad.n_layers(model)):
+        if site == ad.block(layer):
+            return [ad.block(i) for i in range(layer + 1)]
+        if site.startswith(ad.block(layer) + "."):
+            return [ad.block(i) for i in range(layer)]
+    raise KeyError(f"{site!r} is not inside a block of this {ad.model_type} model")
+
+
+def _optimise(forward, delta, opt, state, cfg: ValueConfig, request: EditRequest, project) -> ValueResult:
     prob_before = prob_after = 0.0
     steps = 0
     for it in range(cfg.v_num_grad_steps):

@@ -65,33 +65,72 @@ def tokenizer_texts(world: World, seed: int) -> list[str]:
     return [d for _ in range(3) for d in corpus_epoch(world, rng)]
 
 
-def build(preset: str | Preset, out_dir: str | Path, archs: tuple[str, ...] = ("gpt2", "llama"),
-          check: bool = True) -> dict:
-    """Write the world, train one shared tokenizer and one model per architecture, measure the bar.
-
-    Returns (and writes to ``summary.json``) sizes, accuracies, editability curves and times."""
-    from deltaedit.data import load_counterfact
-    from deltaedit.factworld.checks import editability, fact_accuracy
-
+def make_files(preset: str | Preset, out_dir: str | Path) -> Path:
+    """World files plus the shared tokenizer (out_dir/tokenizer)."""
     p = get_preset(preset) if isinstance(preset, str) else preset
     out = Path(out_dir)
     world = make_world(p.world)
     write_world(world, out, p.n_background, p.world.seed)
     tok = train_tokenizer(tokenizer_texts(world, p.world.seed), p.train.vocab_size)
+    tok.save_pretrained(out / "tokenizer")
+    return out
+
+
+def train_model(preset: str | Preset, out_dir: str | Path, arch: str):
+    """Pretrain one architecture on the world in `out_dir` (after `make_files`)."""
+    from transformers import PreTrainedTokenizerFast
+
+    p = get_preset(preset) if isinstance(preset, str) else preset
+    if arch not in p.sizes:
+        raise KeyError(f"unknown architecture {arch!r}; expected one of {sorted(p.sizes)}")
+    from deltaedit.models import prepare_tokenizer
+
+    out = Path(out_dir)
+    tok = prepare_tokenizer(PreTrainedTokenizerFast.from_pretrained(out / "tokenizer"))
+    return pretrain(make_world(p.world), tok, p.sizes[arch], p.train, out / "models" / arch)
+
+
+def check_model(preset: str | Preset, out_dir: str | Path, arch: str, model=None, tok=None,
+                out_json: str | Path | None = None) -> dict:
+    """Accuracy and the editability curve of a trained model -> `out_json` (default models/<arch>/checks.json)."""
+    from deltaedit.data import load_counterfact
+    from deltaedit.factworld.checks import editability, fact_accuracy
+    from deltaedit.models import load_model
+
+    p = get_preset(preset) if isinstance(preset, str) else preset
+    out = Path(out_dir)
+    if model is None:
+        model, tok = load_model(out / "models" / arch)
     records = load_counterfact(out / "counterfact.json")
-    summary = {"world": {"subjects": len(world.subjects), "relations": len(world.relations),
-                         "facts": len(records), "vocab": len(tok)}, "models": {}}
+    curve = editability(model, tok, records, n_facts=p.editability_facts, seed=p.world.seed)
+    checks = {"accuracy": fact_accuracy(model, tok, records), "editability": {str(k): v for k, v in curve.items()},
+              "best_edit_layer": max(curve, key=curve.get), "editability_facts": p.editability_facts}
+    log.info("%s: %s", arch, checks)
+    write_json(checks, out_json or out / "models" / arch / "checks.json")
+    return checks
+
+
+def build(preset: str | Preset, out_dir: str | Path, archs: tuple[str, ...] = ("gpt2", "llama"),
+          check: bool = True) -> dict:
+    """All steps in one process; returns (and writes to ``summary.json``) sizes, accuracies,
+    editability curves and training times."""
+    out = make_files(preset, out_dir)
+    summary = {"world": world_stats(out), "models": {}}
     for arch in archs:
-        model_dir = out / "models" / arch
-        model, info = pretrain(world, tok, p.sizes[arch], p.train, model_dir)
+        model, info = train_model(preset, out, arch)
         if check:
-            info["accuracy"] = fact_accuracy(model, tok, records)
-            curve = editability(model, tok, records, n_facts=p.editability_facts, seed=p.world.seed)
-            info["editability"] = {str(k): v for k, v in curve.items()}
-            best = max(curve, key=curve.get)
-            info["best_edit_layer"] = best
-            log.info("%s: accuracy %s, editability %s", arch, info["accuracy"], curve)
-            write_json({k: info[k] for k in ("accuracy", "editability", "best_edit_layer")}, model_dir / "checks.json")
+            from transformers import PreTrainedTokenizerFast
+            from deltaedit.models import prepare_tokenizer
+            tok = prepare_tokenizer(PreTrainedTokenizerFast.from_pretrained(out / "models" / arch))
+            info.update(check_model(preset, out, arch, model, tok))
         summary["models"][arch] = info
     write_json(summary, out / "summary.json")
     return summary
+
+
+def world_stats(out: Path) -> dict:
+    world = json.loads((out / "world.json").read_text())
+    n_records = len(json.loads((out / "counterfact.json").read_text()))
+    vocab = len(json.loads((out / "tokenizer" / "tokenizer.json").read_text())["model"]["vocab"])
+    return {"subjects": len(world["subjects"]), "relations": len(world["relations"]), "facts": n_records,
+            "vocab": vocab}

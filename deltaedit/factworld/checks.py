@@ -77,3 +77,31 @@ def editability(model, tok, records: list[EditRecord], n_facts: int = 200, layer
         curve[layer] = ok / len(sample)
         log.info("editability at layer %d: %.3f", layer, curve[layer])
     return curve
+
+
+def key_scales(model, tok, records: list[EditRecord], c0: dict, templates: list[str], n: int = 50,
+               thresholds=(1e-3, 1e-2, 3e-2, 1e-1)) -> dict:
+    """The numbers that set λ, L2 and the null-space threshold for a small model (FACTWORLD.md §4–5).
+
+    Per layer: the median s = kᵀ C0⁻¹ k of edit keys (a MEMIT edit with one key closes s / (λ + s) of
+    the gap), and for relative null-space thresholds the null-space size r, the share of C0's trace and
+    the median share of an edit key's squared norm that lies in it (AlphaEdit closes
+    ‖Pk‖² / (‖Pk‖² + L2) of the gap)."""
+    from deltaedit.core.keys import compute_keys
+    from deltaedit.stats import null_space_basis
+
+    sample = random.Random(0).sample(records, min(n, len(records)))
+    out = {}
+    for layer, c in c0.items():
+        keys = torch.stack([compute_keys(model, tok, r.request, [layer], templates)[layer] for r in sample], 1).double()
+        cinv_k = torch.linalg.solve(c.double(), keys)
+        s = (keys * cinv_k).sum(0)
+        row = {"median_kCk": float(s.median()), "median_key_sq": float((keys ** 2).sum(0).median()), "null": {}}
+        for t in thresholds:
+            u = null_space_basis(c, t, relative=True).double()
+            pk = ((u.T @ keys) ** 2).sum(0)
+            row["null"][str(t)] = {"r": u.shape[1], "trace_share": float(torch.trace(u.T @ c.double() @ u) / torch.trace(c)),
+                                   "median_Pk_sq": float(pk.median()),
+                                   "median_key_share": float((pk / (keys ** 2).sum(0)).median())}
+        out[layer] = row
+    return out

@@ -53,7 +53,7 @@ class FT(Method):
                 loss = sum(self._loss(model, p, t, device) for p, t in rows) / len(rows)
                 if not torch.isfinite(loss):
                     raise FloatingPointError(f"FT loss is not finite for case {requests[0].case_id}")
-                trace.info["loss"] = float(loss)
+                trace.info["loss"] = loss.item()
                 if loss.item() < hp.early_stop_loss:
                     break
                 (weight.grad,) = torch.autograd.grad(loss, [weight])

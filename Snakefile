@@ -1,0 +1,17 @@
+# deltaedit workflow. Paths: resources/ holds generated or downloaded inputs (git-ignored),
+# results/<stage>/... the tables, figures and small JSON summaries, logs/<rule>/... one log per job.
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/factworld.smk"
+
+
+rule all:
+    input:
+        factworld_targets(),

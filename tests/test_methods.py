@@ -1,0 +1,138 @@
+"""Every method on tiny random models: untouched model, shapes, effect, and method-specific maths."""
+import random
+
+import pytest
+import torch
+
+import deltaedit
+from deltaedit.core.keys import compute_keys
+from deltaedit.core.templates import context_templates
+from deltaedit.hooks import Capture
+from deltaedit.methods import EditContext, get_method, list_methods
+from deltaedit.models import adapter_for, applied, apply_deltas, weight_shape
+from deltaedit.runner import _prob
+from deltaedit.stats import second_moments
+from deltaedit.types import EditRequest
+from tests.conftest import MODEL_BUILDERS
+from tests.test_metrics import TOK, WORDS
+
+HP = {
+    "ft": {"layers": [1], "lr": 0.05, "num_steps": 10, "norm_constraint": None},
+    "rome": {"layers": [0], "v_num_grad_steps": 15, "clamp_norm_factor": 4.0},
+    "memit": {"layers": [0, 1], "v_num_grad_steps": 15, "clamp_norm_factor": 4.0, "mom2_update_weight": 10.0},
+    "prune": {"layers": [0, 1], "v_num_grad_steps": 15, "clamp_norm_factor": 4.0, "mom2_update_weight": 10.0},
+    "rect": {"layers": [0, 1], "v_num_grad_steps": 15, "clamp_norm_factor": 4.0, "mom2_update_weight": 10.0,
+             "rect_keep_percent": 60.0},
+    "alphaedit": {"layers": [0, 1], "v_num_grad_steps": 15, "clamp_norm_factor": 4.0, "L2": 0.1,
+                  "nullspace_threshold": 0.5, "nullspace_relative": True},
+    "deltaedit": {"layers": [0, 1], "v_num_grad_steps": 15, "clamp_norm_factor": 4.0, "L2": 0.1,
+                  "nullspace_threshold": 0.5, "nullspace_relative": True, "warmup": 1, "eta": 0.0},
+}
+REQS = [EditRequest(i, s, "{} is", t, "x") for i, (s, t) in
+        enumerate([("A B", "y"), ("C", "z"), ("B A", "Q"), ("A C", "y z"), ("C B", "?")])]
+
+
+def corpus(n=60, seed=0):
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS[1:]) for _ in range(rng.randint(3, 9))) for _ in range(n)]
+
+
+def context(model, layers):
+    stats, _ = second_moments(model, TOK, corpus(), layers)
+    return EditContext(templates=context_templates(model, TOK, ["A", "C"], max_len=4), stats=stats)
+
+
+def test_registry():
+    assert set(list_methods()) == {"ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit"}
+    with pytest.raises(KeyError, match="did you mean alphaedit"):
+        get_method("alphaedt")
+
+
+@pytest.mark.parametrize("arch", sorted(MODEL_BUILDERS))
+@pytest.mark.parametrize("name", sorted(HP))
+def test_method_leaves_model_untouched_and_deltas_raise_target(arch, name):
+    model = MODEL_BUILDERS[arch]()
+    method = get_method(name)
+    hp = method.hparams_cls.from_dict(HP[name])
+    ctx = context(model, [0, 1])
+    state = method.init_state(model, hp, ctx)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    req = REQS[0]
+    p0 = _prob(model, TOK, req)
+    deltas, trace = method.compute_deltas(model, TOK, [req], hp, state, ctx)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), f"{name} changed {k}"
+    assert all(p.grad is None for p in model.parameters())
+    assert set(deltas) == set(hp.layers)
+    for l, d in deltas.items():
+        assert d.shape == weight_shape(model, l) and torch.isfinite(d).all()
+    with applied(model, deltas):
+        p1 = _prob(model, TOK, req)
+    assert p1 > p0, f"{name}: target probability {p0:.4f} -> {p1:.4f}"
+    total = method.finalize(model, deltas, hp, state)
+    assert set(total) == set(deltas)
+
+
+def test_rome_maps_key_to_target_value_exactly():
+    model = MODEL_BUILDERS["gpt2"]()
+    m = get_method("rome")
+    hp = m.hparams_cls.from_dict(HP["rome"])
+    ctx = context(model, [0])
+    deltas, trace = m.compute_deltas(model, TOK, [REQS[1]], hp, m.init_state(model, hp, ctx), ctx)
+    site = adapter_for(model).mlp_name(0)
+    k_plain = compute_keys(model, TOK, REQS[1], [0], ["{}"])[0]
+    # the value ROME aimed for: alpha + current output
+    with Capture(model, [site], "output") as cap:
+        model(input_ids=torch.tensor([TOK(REQS[1].filled)["input_ids"]]))
+    out0 = cap[site][0, 0]
+    with applied(model, deltas), Capture(model, [site], "output") as cap2:
+        model(input_ids=torch.tensor([TOK(REQS[1].filled)["input_ids"]]))
+    torch.testing.assert_close(cap2[site][0, 0], out0 + trace.alphas[0][:, 0], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(deltas[0] @ k_plain, trace.alphas[0][:, 0], atol=1e-4, rtol=1e-4)
+
+
+def test_alphaedit_state_accumulates_projected_keys():
+    model = MODEL_BUILDERS["llama"]()
+    m = get_method("alphaedit")
+    hp = m.hparams_cls.from_dict(HP["alphaedit"])
+    ctx = context(model, [0, 1])
+    state = m.init_state(model, hp, ctx)
+    _, trace = m.compute_deltas(model, TOK, [REQS[0]], hp, state, ctx)
+    for l in (0, 1):
+        u = state.tensors[f"basis.{l}"].double()
+        ku = u.T @ trace.keys[l].double()
+        torch.testing.assert_close(state.tensors[f"cp_proj.{l}"], ku @ ku.T)
+
+
+def test_rect_and_deltaedit_specifics():
+    model = MODEL_BUILDERS["gpt2"]()
+    ctx = context(model, [0, 1])
+    m = get_method("rect")
+    hp = m.hparams_cls.from_dict(HP["rect"])
+    deltas, _ = m.compute_deltas(model, TOK, [REQS[0]], hp, m.init_state(model, hp, ctx), ctx)
+    for d in deltas.values():
+        assert (d != 0).float().mean() == pytest.approx(0.6, abs=0.01)
+    de = get_method("deltaedit")
+    hp = de.hparams_cls.from_dict(HP["deltaedit"])
+    state = de.init_state(model, hp, ctx)
+    fired = []
+    for r in REQS[:4]:
+        d, trace = de.compute_deltas(model, TOK, [r], hp, state, ctx)
+        apply_deltas(model, d)
+        fired.append(trace.info["removed_rank"])
+        if trace.info["removed_rank"]:
+            # α = δ was optimised in the complement of col(Δ_hist): no component along the history
+            alpha = trace.alphas[1].sum(1)
+    assert state.scalars["count"] == 4 and any(fired)
+    torch.testing.assert_close(state.tensors["dhist"], state.tensors["dhist"])  # present and finite
+    assert torch.isfinite(state.tensors["dhist"]).all()
+
+
+def test_public_edit_api_runs_sequentially():
+    model = MODEL_BUILDERS["gpt2"]()
+    ctx = context(model, [0, 1])
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    total, state = deltaedit.edit(model, TOK, REQS[:2], "alphaedit", HP["alphaedit"], ctx, apply=False)
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(v, before[k])
+    assert float(state.tensors["cp_proj.0"].trace()) > 0 and set(total) == {0, 1}

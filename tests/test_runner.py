@@ -1,0 +1,92 @@
+"""Sequential runner: checkpoints, exact resume after a kill, determinism, clear failures."""
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from deltaedit.methods import get_method
+from deltaedit.runner import RunSettings, load_deltas, run_sequential
+from tests.conftest import MODEL_BUILDERS
+from tests.test_methods import HP, REQS, TOK, context
+
+REQUESTS = REQS + [r.__class__(10 + r.case_id, r.subject, "Q {} is", r.target_new, "x") for r in REQS]
+
+
+def _run(tmp, name="deltaedit", settings=None, method=None):
+    model = MODEL_BUILDERS["llama"]()
+    m = method or get_method(name)
+    hp = get_method(name).hparams_cls.from_dict(HP[name])
+    ctx = context(model, [0, 1])
+    total = run_sequential(model, TOK, m, hp, ctx, REQUESTS, tmp, settings or RunSettings([3, 6], save_every=2))
+    return model, total
+
+
+class Killed(Exception):
+    pass
+
+
+class KillAfter:
+    """Wraps a method and raises (as a SIGKILL would stop the process) at the n-th edit."""
+
+    def __init__(self, method, n):
+        self.m, self.n, self.calls = method, n, 0
+
+    def __getattr__(self, k):
+        return getattr(self.m, k)
+
+    def compute_deltas(self, *a, **k):
+        self.calls += 1
+        if self.calls == self.n:
+            raise Killed
+        return self.m.compute_deltas(*a, **k)
+
+
+def test_kill_and_resume_is_bit_identical(tmp_path):
+    _, full = _run(tmp_path / "full")
+    with pytest.raises(Killed):
+        _run(tmp_path / "killed", method=KillAfter(get_method("deltaedit"), 6))   # dies during edit 6
+    assert (tmp_path / "killed" / "ckpt_3").exists() and not (tmp_path / "killed" / "ckpt_6").exists()
+    _, resumed = _run(tmp_path / "killed")
+    for l in full:
+        assert torch.equal(full[l], resumed[l])
+    for ck in ("ckpt_3", "ckpt_6"):
+        a = load_file(tmp_path / "full" / ck / "deltas.safetensors")
+        b = load_file(tmp_path / "killed" / ck / "deltas.safetensors")
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    lines = [json.loads(x) for x in (tmp_path / "killed" / "edits.jsonl").read_text().splitlines()]
+    assert [x["edit"] for x in lines] == [1, 2, 3, 4, 5, 6]
+    assert {"noise_sq_before", "p_before", "p_after", "seconds", "trigger", "removed_rank"} <= set(lines[-1])
+
+
+def test_same_seed_same_deltas_and_checkpoint_contents(tmp_path):
+    model, a = _run(tmp_path / "a", "alphaedit")
+    _, b = _run(tmp_path / "b", "alphaedit")
+    assert all(torch.equal(a[l], b[l]) for l in a)
+    d6 = load_deltas(tmp_path / "a" / "ckpt_6" / "deltas.safetensors")
+    assert all(torch.equal(d6[l], a[l]) for l in a)
+    diag = json.loads((tmp_path / "a" / "ckpt_6" / "diagnostics.json").read_text())
+    assert diag["n_edits"] == 6 and set(diag["noise_E"]) == {"0", "1"} and set(diag["mean_k_beta"]) == {"0", "1"}
+    edited = json.loads((tmp_path / "a" / "ckpt_3" / "edited.json").read_text())
+    assert len(edited) == 3 and set(edited) <= {r.case_id for r in REQUESTS}
+    _, c = _run(tmp_path / "c", "alphaedit", RunSettings([3, 6], order_seed=1))
+    assert not all(torch.equal(a[l], c[l]) for l in a)                 # another order, other deltas
+
+
+def test_nan_in_optimisation_stops_with_the_edit_named(tmp_path):
+    model = MODEL_BUILDERS["gpt2"]()
+    m = get_method("memit")
+    hp = m.hparams_cls.from_dict(HP["memit"])
+    ctx = context(model, [0, 1])
+    with torch.no_grad():
+        model.lm_head.weight[:, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match=r"edit 1 \(case_id \d+\)"):
+        run_sequential(model, TOK, m, hp, ctx, REQUESTS, tmp_path, RunSettings([2]))
+    assert not (tmp_path / "ckpt_2").exists()
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="increasing"):
+        RunSettings([5, 3])
+    with pytest.raises(ValueError, match="batch_size"):
+        RunSettings([1], batch_size=0)

@@ -1,0 +1,53 @@
+rule factworld_files:
+    output:
+        world="resources/factworld/{world}/world.json",
+        counterfact="resources/factworld/{world}/counterfact.json",
+        zsre="resources/factworld/{world}/zsre.json",
+        background="resources/factworld/{world}/background.txt",
+        tokenizer=directory("resources/factworld/{world}/tokenizer"),
+    log:
+        "logs/factworld_files/{world}.log",
+    script:
+        "../scripts/factworld_files.py"
+
+
+rule factworld_pretrain:
+    input:
+        tokenizer="resources/factworld/{world}/tokenizer",
+    output:
+        model=directory("resources/factworld/{world}/models/{arch}"),
+    log:
+        "logs/factworld_pretrain/{world}_{arch}.log",
+    benchmark:
+        "benchmarks/factworld_pretrain/{world}_{arch}.tsv"
+    threads: 2
+    script:
+        "../scripts/factworld_pretrain.py"
+
+
+rule factworld_check:
+    input:
+        model="resources/factworld/{world}/models/{arch}",
+        counterfact="resources/factworld/{world}/counterfact.json",
+    output:
+        checks="results/factworld/{world}/{arch}/checks.json",
+    log:
+        "logs/factworld_check/{world}_{arch}.log",
+    threads: 2
+    script:
+        "../scripts/factworld_check.py"
+
+
+rule factworld_summary:
+    input:
+        world="resources/factworld/{world}/world.json",
+        checks=expand("results/factworld/{{world}}/{arch}/checks.json", arch=ARCHS),
+        models=expand("resources/factworld/{{world}}/models/{arch}", arch=ARCHS),
+    output:
+        json="results/factworld/{world}/summary.json",
+        md="results/factworld/{world}/summary.md",
+        figure="results/factworld/{world}/editability.png",
+    log:
+        "logs/factworld_summary/{world}.log",
+    script:
+        "../scripts/factworld_summary.py"
