@@ -179,3 +179,8 @@ def snapshot(model, layers) -> dict[int, torch.Tensor]:
 def restore(model, saved: dict[int, torch.Tensor]) -> None:
     for l, w in saved.items():
         _out_proj(model, l).weight.copy_(w)
+
+
+def max_positions(model) -> int:
+    cfg = model.config
+    return getattr(cfg, "n_positions", None) or getattr(cfg, "max_position_embeddings")

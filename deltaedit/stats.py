@@ -15,7 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from deltaedit.hooks import Capture, StopAfter
-from deltaedit.models import adapter_for, device_of
+from deltaedit.models import adapter_for, device_of, max_positions
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ def second_moments(model, tok, texts: list[str], layers: list[int], max_len: int
     ad = adapter_for(model)
     sites = {l: ad.key_site(l) for l in layers}
     device = device_of(model)
+    max_len = min(max_len, max_positions(model))
     acc: dict[int, torch.Tensor] = {}
     n_tok = 0
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))   # similar lengths -> little padding

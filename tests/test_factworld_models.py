@@ -42,3 +42,22 @@ def test_saved_model_loads_like_a_hub_model_and_scores_as_unedited(tiny_world, a
     assert s["specificity_top"]["mean"] == 100 and s["specificity_larger"]["mean"] >= 95
     z = summarize(zsre_scores(model, tok, load_zsre(out / "zsre.json")[:80]), ["efficacy", "specificity"])
     assert z["efficacy"]["mean"] <= 25 and z["specificity"]["mean"] >= 90
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_single_edits_work_on_the_tiny_world(tiny_world, arch):
+    """Locate-then-edit works on the fact world: single edits flip most facts (pre-edit efficacy ~0)."""
+    from deltaedit.api import load_hparams
+    from deltaedit.factworld.edit_check import single_edits, world_context
+    from deltaedit.methods import get_method
+    out, _ = tiny_world
+    model, tok = load_model(out / "models" / arch)
+    recs = load_counterfact(out / "counterfact.json")[:12]
+    ref = unedited_predictions(model, tok, recs)
+    for name in ("rome", "memit", "alphaedit", "deltaedit"):
+        hp = load_hparams(name, f"factworld-tiny-{arch}")
+        ctx = world_context(model, tok, out, get_method(name), hp)
+        res = single_edits(model, tok, recs, name, hp, ctx, ref)
+        assert res["efficacy_larger"]["mean"] >= 75, (name, res)
+        assert res["efficacy_top"]["mean"] >= 50, (name, res)
+        assert res["specificity_larger"]["mean"] >= 80, (name, res)

@@ -70,3 +70,10 @@ def test_neighbours_share_relation_and_true_object():
         for p in rec["neighborhood_prompts"]:
             other = next(s for s in w.subjects if s in p)
             assert w.facts[other][rel.rid] == rr["target_true"]["str"]
+
+
+def test_no_prompt_is_a_prefix_of_another():
+    """A template that is the start of another ("born in" / "born in the town of") makes the main prompt
+    ambiguous: the model then rightly predicts the longer template's next word instead of the object."""
+    prompts = [t.format("S") for r in RELATIONS for t in r.templates] + [r.question.format("S") for r in RELATIONS]
+    assert not [(a, b) for a in prompts for b in prompts if a != b and b.startswith(a + " ")]

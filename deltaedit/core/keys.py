@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from deltaedit.core.values import subject_last_index
-from deltaedit.eval.scoring import prompt_ids
+from deltaedit.eval.scoring import pad_right, prompt_ids
 from deltaedit.hooks import Capture
 from deltaedit.models import adapter_for, device_of
 from deltaedit.types import EditRequest
@@ -28,16 +28,10 @@ def compute_keys(model, tok, request: EditRequest, layers: list[int], templates:
     ad = adapter_for(model)
     rows = [prompt_ids(tok, t.format(request.filled)) for t in templates]
     idx = [subject_last_index(tok, t, request) for t in templates]
-    width = max(map(len, rows))
-    ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(r)
-        mask[i, : len(r)] = 1
+    ids, mask = pad_right(rows, tok.pad_token_id, device_of(model))
     sites = [ad.key_site(l) for l in layers]
-    device = device_of(model)
     with Capture(model, sites, "input") as cap:
-        model(input_ids=ids.to(device), attention_mask=mask.to(device))
+        model(input_ids=ids, attention_mask=mask)
     out = {}
     for l, site in zip(layers, sites):
         k = cap[site][torch.arange(len(rows)), torch.tensor(idx)].float()   # [n_templates, m]

@@ -14,7 +14,7 @@ from typing import Callable
 
 import torch
 
-from deltaedit.eval.scoring import prompt_ids, target_ids
+from deltaedit.eval.scoring import pad_right, prompt_ids, target_ids
 from deltaedit.hooks import EditOutput, FrozenPrefix
 from deltaedit.models import adapter_for, device_of
 from deltaedit.types import EditRequest
@@ -66,23 +66,13 @@ def build_prompts(tok, request: EditRequest, templates: list[str], kl_prompt: st
     return rows, lookups, plens, tgt
 
 
-def _pad(rows: list[list[int]], pad: int, device):
-    width = max(map(len, rows))
-    ids = torch.full((len(rows), width), pad, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(r)
-        mask[i, : len(r)] = 1
-    return ids.to(device), mask.to(device)
-
-
 def optimise_value(model, tok, request: EditRequest, site: str, templates: list[str], cfg: ValueConfig,
                    project: Callable[[torch.Tensor], torch.Tensor] | None = None) -> ValueResult:
     """Optimise δ at the output of module `site`; `project`, if given, is applied to δ after every
     Adam step (DeltaEdit's constraint on α, Algorithm 1)."""
     device = device_of(model)
     rows, lookups, plens, tgt = build_prompts(tok, request, templates, cfg.kl_prompt)
-    ids, mask = _pad(rows, tok.pad_token_id, device)
+    ids, mask = pad_right(rows, tok.pad_token_id, device)
     n_rw = len(templates)
     row_idx = torch.arange(len(rows), device=device)
     look = torch.tensor(lookups, device=device)

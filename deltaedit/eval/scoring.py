@@ -35,6 +35,17 @@ def prompt_ids(tok, text: str) -> list[int]:
     return tok(text)["input_ids"]
 
 
+def pad_right(rows: list[list[int]], pad: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids and attention mask [n, max_len] (ALGORITHMS.md §0: padding on the right)."""
+    width = max(map(len, rows))
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[i, : len(r)] = 1
+    return ids.to(device), mask.to(device)
+
+
 @torch.no_grad()
 def score_targets(model, tok, prompts: list[list[int]], targets: list[list[int]],
                   batch_size: int = 64) -> list[TargetScore]:
@@ -46,14 +57,8 @@ def score_targets(model, tok, prompts: list[list[int]], targets: list[list[int]]
     out: list[TargetScore] = []
     for b in range(0, len(prompts), batch_size):
         ps, ts = prompts[b: b + batch_size], targets[b: b + batch_size]
-        seqs = [p + t[:-1] for p, t in zip(ps, ts)]
-        width = max(len(s) for s in seqs)
-        ids = torch.full((len(seqs), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long)
-        for i, s in enumerate(seqs):
-            ids[i, : len(s)] = torch.tensor(s)
-            mask[i, : len(s)] = 1
-        logp = torch.log_softmax(model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float(), -1)
+        ids, mask = pad_right([p + t[:-1] for p, t in zip(ps, ts)], pad, device)
+        logp = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits.float(), -1)
         for i, (p, t) in enumerate(zip(ps, ts)):
             pos = torch.arange(len(p) - 1, len(p) - 1 + len(t), device=device)
             rows = logp[i, pos]

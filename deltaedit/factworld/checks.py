@@ -80,7 +80,7 @@ def editability(model, tok, records: list[EditRecord], n_facts: int = 200, layer
 
 
 def key_scales(model, tok, records: list[EditRecord], c0: dict, templates: list[str], n: int = 50,
-               thresholds=(1e-3, 1e-2, 3e-2, 1e-1)) -> dict:
+               thresholds=(1e-3, 1e-2, 3e-2, 1e-1, 3e-1)) -> dict:
     """The numbers that set λ, L2 and the null-space threshold for a small model (FACTWORLD.md §4–5).
 
     Per layer: the median s = kᵀ C0⁻¹ k of edit keys (a MEMIT edit with one key closes s / (λ + s) of
@@ -98,7 +98,11 @@ def key_scales(model, tok, records: list[EditRecord], c0: dict, templates: list[
         s = (keys * cinv_k).sum(0)
         row = {"median_kCk": float(s.median()), "median_key_sq": float((keys ** 2).sum(0).median()), "null": {}}
         for t in thresholds:
-            u = null_space_basis(c, t, relative=True).double()
+            try:
+                u = null_space_basis(c, t, relative=True).double()
+            except ValueError:                      # nothing below this threshold
+                row["null"][str(t)] = {"r": 0}
+                continue
             pk = ((u.T @ keys) ** 2).sum(0)
             row["null"][str(t)] = {"r": u.shape[1], "trace_share": float(torch.trace(u.T @ c.double() @ u) / torch.trace(c)),
                                    "median_Pk_sq": float(pk.median()),

@@ -21,7 +21,7 @@ class Relation:
 
 RELATIONS: tuple[Relation, ...] = (
     Relation("birthplace",
-             ("{} was born in", "The birthplace of {} is", "{} came into the world in", "{} was born in the town of"),
+             ("{} was born in", "The birthplace of {} is", "{} came into the world in", "{} is a native of"),
              "Where was {} born?",
              ("Varosh", "Telmar", "Quistan", "Brindle", "Osk", "Marrow Bay", "Kelvane", "Dunmor", "Hollin",
               "Yarrow Point", "Sefra", "Pellam", "Orvik", "Tamsin Cove", "Gellow", "Rusk", "Fenwater", "Ibris")),
