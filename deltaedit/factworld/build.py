@@ -35,7 +35,9 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "default": Preset(WorldSpec(n_subjects=320, n_relations=12, seed=0),
-                      {"gpt2": ModelSize("gpt2", 6, 256, 4, 1024), "llama": ModelSize("llama", 6, 256, 4, 1024)},
+                      {"gpt2": ModelSize("gpt2", 6, 256, 4, 1024),
+                       # SwiGLU has three MLP matrices: 704 ≈ ⅔ x 1024 keeps the cost of GPT-2's MLP
+                       "llama": ModelSize("llama", 6, 256, 4, 704)},
                       TrainConfig(epochs=110, batch_size=16, lr=3e-3, warmup_steps=200), n_background=4000, editability_facts=200),
     "tiny": Preset(WorldSpec(n_subjects=48, n_relations=6, n_objects=6, seed=0),
                    {"gpt2": ModelSize("gpt2", 3, 64, 4, 256, 128), "llama": ModelSize("llama", 3, 64, 4, 256, 128)},

@@ -1,0 +1,95 @@
+"""Tables and figures from the score files (results/scores/<model>/<dataset>/<method>/<n>.json).
+
+Everything here reads cached artifacts only, so changing a table or a figure reruns only these steps.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+CF_COLS = [("counterfact", m) for m in ("efficacy_top", "generalization_top", "specificity_top",
+                                        "efficacy_larger", "generalization_larger", "specificity_larger")]
+ZSRE_COLS = [("zsre", m) for m in ("efficacy", "generalization", "specificity")]
+
+
+def load_scores(paths: list[str | Path]) -> pd.DataFrame:
+    """One row per (model, dataset, method, n_edits, metric) with mean and 95% CI, plus diagnostics rows."""
+    rows = []
+    for p in map(Path, paths):
+        method, dataset, model = p.parent.name, p.parent.parent.name, p.parent.parent.parent.name
+        blob = json.loads(p.read_text())
+        n = blob["n_edits"]
+        for metric, s in blob["summary"].items():
+            rows.append(dict(model=model, dataset=dataset, method=method, n_edits=n, metric=metric,
+                             mean=s["mean"], ci_low=s["ci_low"], ci_high=s["ci_high"], layer=None))
+        for metric in ("noise_E", "mean_k_beta"):
+            for layer, v in blob["diagnostics"].get(metric, {}).items():
+                rows.append(dict(model=model, dataset=dataset, method=method, n_edits=n, metric=metric,
+                                 mean=v, ci_low=None, ci_high=None, layer=int(layer)))
+    return pd.DataFrame(rows)
+
+
+def table1(df: pd.DataFrame) -> pd.DataFrame:
+    """Per model x method at the last checkpoint: "mean [lo, hi]" for every metric of Table 1."""
+    last = df[df.layer.isna()].copy()
+    last = last[last.n_edits == last.groupby(["model", "dataset", "method"]).n_edits.transform("max")]
+    last["cell"] = last.apply(lambda r: f"{r['mean']:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]", axis=1)
+    wide = last.pivot_table(index=["model", "method"], columns=["dataset", "metric"], values="cell", aggfunc="first")
+    cols = [c for c in CF_COLS + ZSRE_COLS if c in wide.columns]
+    return wide[cols]
+
+
+def per_checkpoint(df: pd.DataFrame, metric: str, last_layer_only: bool = True) -> pd.DataFrame:
+    """Table 2 (noise_E) / Table 3 (mean kᵀβ): rows model x method (x layer), columns = number of edits."""
+    d = df[df.metric == metric].dropna(subset=["layer"])
+    if last_layer_only:
+        d = d[d.layer == d.groupby(["model", "method"]).layer.transform("max")]
+        return d.pivot_table(index=["model", "dataset", "method"], columns="n_edits", values="mean")
+    return d.pivot_table(index=["model", "dataset", "method", "layer"], columns="n_edits", values="mean")
+
+
+def write_table(table: pd.DataFrame, stem: str | Path) -> None:
+    """CSV, Markdown and LaTeX versions of one table."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(stem.with_suffix(".csv"))
+    flat = table.copy()
+    flat.columns = [" ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in flat.columns]
+    flat = flat.reset_index()
+    header = "| " + " | ".join(map(str, flat.columns)) + " |"
+    lines = [header, "|" + "---|" * len(flat.columns)]
+    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in flat.itertuples(index=False)]
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    stem.with_suffix(".tex").write_text(flat.to_latex(index=False, float_format="%.3g"))
+
+
+def _fmt(v) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, layer: str = "last") -> None:
+    """One panel per (model, dataset): `metric` against the number of edits, one line per method."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = df[df.metric == metric]
+    if layer == "last" and d.layer.notna().any():
+        d = d[d.layer == d.groupby(["model", "method"]).layer.transform("max")]
+    panels = sorted(d.groupby(["model", "dataset"]).groups)
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(4.2 * max(1, len(panels)), 3.2), squeeze=False)
+    for ax, (model, dataset) in zip(axes[0], panels):
+        sub = d[(d.model == model) & (d.dataset == dataset)]
+        for method, g in sub.groupby("method"):
+            g = g.sort_values("n_edits")
+            ax.plot(g.n_edits, g["mean"], marker="o", label=method)
+        ax.set_title(f"{model} / {dataset}", fontsize=9)
+        ax.set_xlabel("number of sequential edits")
+        ax.set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

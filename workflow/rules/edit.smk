@@ -1,0 +1,24 @@
+rule edit_run:
+    input:
+        model=model_dir,
+        records=records_file,
+        templates="resources/templates/{model}.json",
+        stats="resources/stats/{model}.pt",
+    output:
+        deltas=expand(
+            "results/edits/{{model}}/{{dataset}}/{{method}}/ckpt_{n}/deltas.safetensors", n=CKPTS
+        ),
+        log="results/edits/{model}/{dataset}/{method}/edits.jsonl",
+    params:
+        hparams=lambda wc: MODELS[wc.model]["hparams"],
+        checkpoints=CKPTS,
+        order_seed=config["order_seed"],
+    log:
+        "logs/edit_run/{model}_{dataset}_{method}.log",
+    benchmark:
+        "benchmarks/edit_run/{model}_{dataset}_{method}.tsv"
+    threads: 2
+    resources:
+        gpu=1,
+    script:
+        "../scripts/edit_run.py"

@@ -1,0 +1,29 @@
+rule context_templates:
+    input:
+        model=model_dir,
+    output:
+        "resources/templates/{model}.json",
+    log:
+        "logs/context_templates/{model}.log",
+    script:
+        "../scripts/context_templates.py"
+
+
+rule key_stats:
+    input:
+        model=model_dir,
+        corpus=corpus_file,
+    output:
+        "resources/stats/{model}.pt",
+    params:
+        # every result-determining value is a param, so --cache keys differ per model (ECOSYSTEM §2.6)
+        model="{model}",
+        layers=lambda wc: stats_layers(wc.model),
+        n_texts=config["stats"]["n_texts"],
+        max_len=config["stats"]["max_len"],
+    log:
+        "logs/key_stats/{model}.log",
+    threads: 2
+    cache: "omit-software"
+    script:
+        "../scripts/key_stats.py"

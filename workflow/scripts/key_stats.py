@@ -1,0 +1,6 @@
+from deltaedit.logs import to_file
+from deltaedit.pipeline import stats_job
+
+to_file(snakemake.log[0])
+p = snakemake.params
+stats_job(snakemake.input.model, p.model, p.layers, snakemake.output[0], snakemake.input.corpus, p.n_texts, p.max_len)

@@ -1,0 +1,8 @@
+from deltaedit.logs import to_file
+from deltaedit.report import load_scores, per_checkpoint, table1, write_table
+
+to_file(snakemake.log[0])
+df = load_scores(snakemake.input)
+write_table(table1(df), snakemake.output.table1[0][: -len(".csv")])
+write_table(per_checkpoint(df, "noise_E"), snakemake.output.table2[0][: -len(".csv")])
+write_table(per_checkpoint(df, "mean_k_beta"), snakemake.output.table3[0][: -len(".csv")])
