@@ -149,17 +149,22 @@ def load_model(name_or_path: str | Path, dtype: torch.dtype | None = None, devic
     The tokenizer is set to right padding with pad = eos (ALGORITHMS.md §0) and to return only
     ``input_ids`` and ``attention_mask``. Unsupported architectures fail before weights are read.
     """
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM
 
     cfg = AutoConfig.from_pretrained(str(name_or_path))
     adapter_for(cfg)
     model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=dtype or torch.float32)
     model.to(device).eval()
-    tok = AutoTokenizer.from_pretrained(str(name_or_path))
-    prepare_tokenizer(tok)
+    tok = load_tokenizer(name_or_path)
     log.info("loaded %s (%s, %.1fM parameters)", name_or_path, cfg.model_type,
              sum(p.numel() for p in model.parameters()) / 1e6)
     return model, tok
+
+
+def load_tokenizer(name_or_path: str | Path):
+    """The tokenizer of a hub id or local directory, prepared as `prepare_tokenizer` says."""
+    from transformers import AutoTokenizer
+    return prepare_tokenizer(AutoTokenizer.from_pretrained(str(name_or_path)))
 
 
 def prepare_tokenizer(tok):

@@ -25,7 +25,7 @@ from deltaedit.factworld.records import write_json
 from deltaedit.methods import EditContext, get_method
 from deltaedit.models import applied, load_model
 from deltaedit.runner import RunSettings, load_deltas, run_sequential
-from deltaedit.stats import cached_second_moments, wikipedia_texts
+from deltaedit.stats import cached_second_moments, load_second_moments, wikipedia_texts
 
 log = logging.getLogger(__name__)
 HUB_TEMPLATE_WORDS = ["The", "Therefore", "Because", "I", "You"]   # ALGORITHMS.md §1.1
@@ -69,10 +69,7 @@ def edit_job(model_path: str, records_path: str, dataset: str, method: str, hpar
     m = get_method(method)
     hp = load_hparams(method, hparams)
     records = load_records(records_path, dataset, limit=checkpoints[-1], on_invalid="skip")
-    stats = {}
-    if m.stats_layers(hp):
-        blob = torch.load(stats_path, weights_only=True)
-        stats = {int(k): v for k, v in blob["mom2"].items()}
+    stats = load_second_moments(stats_path)[0] if m.stats_layers(hp) else {}
     ctx = EditContext(json.loads(Path(templates_json).read_text()), stats)
     run_sequential(model, tok, m, hp, ctx, [r.request for r in records], out_dir,
                    RunSettings(checkpoints, batch_size=batch_size, order_seed=order_seed))

@@ -58,15 +58,8 @@ def write_table(table: pd.DataFrame, stem: str | Path) -> None:
     flat = table.copy()
     flat.columns = [" ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in flat.columns]
     flat = flat.reset_index()
-    header = "| " + " | ".join(map(str, flat.columns)) + " |"
-    lines = [header, "|" + "---|" * len(flat.columns)]
-    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in flat.itertuples(index=False)]
-    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    stem.with_suffix(".md").write_text(flat.to_markdown(index=False, floatfmt=".4g") + "\n")
     stem.with_suffix(".tex").write_text(flat.to_latex(index=False, float_format="%.3g"))
-
-
-def _fmt(v) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, layer: str = "last") -> None:

@@ -103,13 +103,14 @@ def checkpoint_diagnostics(st: RunState, layers: list[int]) -> dict:
     out = {"n_edits": st.n_done, "noise_E": {}, "mean_k_beta": {}, "diag_k_beta": {},
            "note": "mean_k_beta averages k_i^T beta_j over the T-1 other edits j != i (eq. 15, N = T-1)"}
     for l in layers:
-        k, y = st.diag.get(f"K.{l}"), st.diag.get(f"Y.{l}")
-        if k:
-            out["noise_E"][str(l)] = noise_E(st.total[l], torch.stack(k, 1), torch.stack(y, 1))
-        if st.diag.get(f"B.{l}") and len(st.diag[f"B.{l}"]) == len(k):
+        if not st.diag.get(f"K.{l}"):
+            continue
+        k, y = torch.stack(st.diag[f"K.{l}"], 1), torch.stack(st.diag[f"Y.{l}"], 1)
+        out["noise_E"][str(l)] = noise_E(st.total[l], k, y)
+        if len(st.diag.get(f"B.{l}", [])) == k.shape[1]:
             b = torch.stack(st.diag[f"B.{l}"], 1)
-            out["mean_k_beta"][str(l)] = mean_k_beta(torch.stack(k, 1), b)
-            out["diag_k_beta"][str(l)] = diag_k_beta(torch.stack(k, 1), b)
+            out["mean_k_beta"][str(l)] = mean_k_beta(k, b)
+            out["diag_k_beta"][str(l)] = diag_k_beta(k, b)
     return out
 
 

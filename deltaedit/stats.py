@@ -51,10 +51,10 @@ def cached_second_moments(path: str | Path, model, tok, texts_fn, layers: list[i
     with ``texts_fn()`` and write it atomically. `meta` must identify the model, corpus and settings."""
     path = Path(path)
     if path.exists():
-        blob = torch.load(path, weights_only=True)
-        if json.loads(blob["meta"]) != {**meta, "layers": sorted(layers)}:
-            raise ValueError(f"statistics cache {path} was made with other settings: {blob['meta']} vs {meta}")
-        return {int(k): v for k, v in blob["mom2"].items()}
+        mom2, stored = load_second_moments(path)
+        if stored != {**meta, "layers": sorted(layers)}:
+            raise ValueError(f"statistics cache {path} was made with other settings: {stored} vs {meta}")
+        return mom2
     mom2, n_tok = second_moments(model, tok, texts_fn(), layers, **kw)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -63,6 +63,12 @@ def cached_second_moments(path: str | Path, model, tok, texts_fn, layers: list[i
     tmp.replace(path)
     log.info("wrote key statistics for layers %s over %d tokens to %s", layers, n_tok, path)
     return mom2
+
+
+def load_second_moments(path: str | Path) -> tuple[dict[int, torch.Tensor], dict]:
+    """({layer: C0}, metadata) from a file written by `cached_second_moments`."""
+    blob = torch.load(path, weights_only=True)
+    return {int(k): v for k, v in blob["mom2"].items()}, json.loads(blob["meta"])
 
 
 def null_space_basis(c0: torch.Tensor, threshold: float, relative: bool = False) -> torch.Tensor:

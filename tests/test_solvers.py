@@ -5,12 +5,18 @@ import pytest
 import torch
 
 from deltaedit.core.postprocess import prune_restrain, rect_sparsify
-from deltaedit.core.solvers import (SingularSystem, projected_ridge, projected_ridge_direct, rank_one,
-                                    ridge_with_cov)
+from deltaedit.core.solvers import SingularSystem, projected_ridge, rank_one, ridge_with_cov
 from deltaedit.stats import null_space_basis
 
 torch.manual_seed(0)
 D, M = 6, 12
+
+
+def projected_ridge_direct(resid, keys, projector, cp, l2):
+    """The m×m form as the references write it, for tests: Xᵀ with X = (P(KKᵀ + Cp) + L2 I)⁻¹ P K Rᵀ."""
+    k, p = keys.double(), projector.double()
+    a = p @ (k @ k.T + cp.double()) + l2 * torch.eye(p.shape[0], dtype=torch.float64)
+    return torch.linalg.solve(a, p @ k @ resid.double().T).T.float()
 
 
 def rand(*s):

@@ -23,31 +23,44 @@ def template_groups(templates: list[str]) -> list[list[int]]:
 
 
 @torch.no_grad()
-def compute_keys(model, tok, request: EditRequest, layers: list[int], templates: list[str]) -> dict[int, torch.Tensor]:
-    """{layer: k [m]} for one request, template-group averaged, in float32."""
+def template_keys(model, tok, request: EditRequest, layers: list[int], templates: list[str],
+                  out_site: str | None = None) -> tuple[dict[int, torch.Tensor], torch.Tensor | None]:
+    """One forward pass over the filled templates: the key of every template at every layer
+    ({layer: [n_templates, m]}, float32) and, with `out_site`, that module's output at the subject's last
+    token of the plain "{}" row ([d]) — the current value the residual of §1.5 is measured against."""
     ad = adapter_for(model)
     rows = [prompt_ids(tok, t.format(request.filled)) for t in templates]
-    idx = [subject_last_index(tok, t, request) for t in templates]
+    idx = torch.tensor([subject_last_index(tok, t, request) for t in templates])
     ids, mask = pad_right(rows, tok.pad_token_id, device_of(model))
     sites = [ad.key_site(l) for l in layers]
-    with Capture(model, sites, "input") as cap:
+    with Capture(model, sites, "input") as cap, Capture(model, [out_site] if out_site else [], "output") as out:
         model(input_ids=ids, attention_mask=mask)
-    out = {}
-    for l, site in zip(layers, sites):
-        k = cap[site][torch.arange(len(rows)), torch.tensor(idx)].float()   # [n_templates, m]
-        out[l] = torch.stack([k[g].mean(0) for g in template_groups(templates)]).mean(0)
-    return out
+    keys = {l: cap[s][torch.arange(len(rows)), idx].float() for l, s in zip(layers, sites)}
+    hidden = None
+    if out_site:
+        plain = templates.index("{}")
+        hidden = out[out_site][plain, idx[plain]].float()
+    return keys, hidden
 
 
-@torch.no_grad()
-def hidden_at_subject(model, tok, request: EditRequest, site: str) -> torch.Tensor:
-    """Output of module `site` at the subject's last token of the plain prompt, [d]."""
-    ids = torch.tensor([prompt_ids(tok, request.filled)], device=device_of(model))
-    with Capture(model, [site], "output") as cap:
-        model(input_ids=ids)
-    return cap[site][0, subject_last_index(tok, "{}", request)].float()
+def average_keys(keys: torch.Tensor, templates: list[str]) -> torch.Tensor:
+    """[n_templates, m] -> [m]: mean within each template group, then across groups."""
+    return torch.stack([keys[g].mean(0) for g in template_groups(templates)]).mean(0)
 
 
-def stack_keys_plain(model, tok, requests: list[EditRequest], layer: int) -> torch.Tensor:
-    """Plain-prompt keys of several requests at one layer, [m, n]."""
-    return torch.stack([compute_keys(model, tok, r, [layer], ["{}"])[layer] for r in requests], 1)
+def compute_keys(model, tok, request: EditRequest, layers: list[int], templates: list[str]) -> dict[int, torch.Tensor]:
+    """{layer: k [m]} for one request, template-group averaged, in float32."""
+    keys, _ = template_keys(model, tok, request, layers, templates)
+    return {l: average_keys(k, templates) for l, k in keys.items()}
+
+
+def stack_keys(model, tok, requests: list[EditRequest], layer: int, templates: list[str],
+               out_site: str | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Averaged keys of several requests at one layer, [m, n], and (with `out_site`) the plain-prompt
+    outputs there, [d, n] — one forward pass per request."""
+    keys, hidden = [], []
+    for r in requests:
+        k, h = template_keys(model, tok, r, [layer], templates, out_site)
+        keys.append(average_keys(k[layer], templates))
+        hidden.append(h)
+    return torch.stack(keys, 1), (torch.stack(hidden, 1) if out_site else None)

@@ -65,9 +65,3 @@ def projected_ridge(resid: torch.Tensor, keys: torch.Tensor, basis: torch.Tensor
     beta = u @ y                                          # [m, n]
     return (resid.double() @ beta.T).float(), beta.float()
 
-
-def projected_ridge_direct(resid, keys, projector, cp, l2):
-    """The m×m form as the references write it, for tests: Xᵀ with X = (P(KKᵀ + Cp) + L2 I)⁻¹ P K Rᵀ."""
-    k, p = keys.double(), projector.double()
-    a = p @ (k @ k.T + cp.double()) + l2 * torch.eye(p.shape[0], dtype=torch.float64)
-    return torch.linalg.solve(a, p @ k @ resid.double().T).T.float()

@@ -13,7 +13,7 @@ from typing import Callable
 
 import torch
 
-from deltaedit.core.keys import compute_keys, hidden_at_subject
+from deltaedit.core.keys import stack_keys
 from deltaedit.core.values import ValueConfig, optimise_value
 from deltaedit.hparams import HParams, HParamsError
 from deltaedit.models import adapter_for, add_delta, restore, snapshot
@@ -46,10 +46,6 @@ class ValueHParams(HParams):
                            self.v_weight_decay, self.early_stop_loss, early_stop_prob, self.kl_prompt)
 
 
-def stack_keys(model, tok, requests: list[EditRequest], layer: int, templates: list[str]) -> torch.Tensor:
-    return torch.stack([compute_keys(model, tok, r, [layer], templates)[layer] for r in requests], 1)
-
-
 def spread_edit(model, tok, requests: list[EditRequest], layers: list[int], templates: list[str],
                 vcfg: ValueConfig, solve: Solver, project=None) -> tuple[dict[int, torch.Tensor], EditTrace]:
     ad = adapter_for(model)
@@ -58,14 +54,14 @@ def spread_edit(model, tok, requests: list[EditRequest], layers: list[int], temp
     z = torch.stack([v.target for v in values], 1)                      # [d, n]
     trace = EditTrace(info={"value_prob_before": sum(v.prob_before for v in values) / len(values),
                             "value_prob_after": sum(v.prob_after for v in values) / len(values),
-                            "value_steps": sum(v.steps for v in values)})
+                            "value_steps": sum(v.steps for v in values),
+                            "value_seconds": sum(v.seconds for v in values)})
     trace.info["delta_norm"] = [float(v.delta.norm()) for v in values]
     saved = snapshot(model, layers)
     deltas: dict[int, torch.Tensor] = {}
     try:
         for i, layer in enumerate(layers):
-            keys = stack_keys(model, tok, requests, layer, templates)
-            h = torch.stack([hidden_at_subject(model, tok, r, z_site) for r in requests], 1)
+            keys, h = stack_keys(model, tok, requests, layer, templates, out_site=z_site)   # one pass each
             resid = (z - h) / (len(layers) - i)                         # spread the remaining gap
             delta, beta = solve(layer, keys, resid)
             add_delta(model, layer, delta)

@@ -9,6 +9,7 @@ receive ``.grad`` and the model is left exactly as it was.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,7 +17,7 @@ import torch
 
 from deltaedit.eval.scoring import pad_right, prompt_ids, target_ids
 from deltaedit.hooks import EditOutput, FrozenPrefix
-from deltaedit.models import adapter_for, device_of
+from deltaedit.models import adapter_for, device_of, weight_shape
 from deltaedit.types import EditRequest
 
 
@@ -40,6 +41,7 @@ class ValueResult:
     prob_before: float        # mean target probability over rewriting prompts, before / after
     prob_after: float
     steps: int
+    seconds: float = 0.0      # wall time of the optimisation loop (the benchmark reports its share)
 
 
 def subject_last_index(tok, template: str, request: EditRequest) -> int:
@@ -80,7 +82,7 @@ def optimise_value(model, tok, request: EditRequest, site: str, templates: list[
     tpos = torch.tensor([[plens[i] - 1 + j for j in range(len(tgt))] for i in range(n_rw)], device=device)
     tids = torch.tensor(tgt, device=device).expand(n_rw, -1)
 
-    d = model.config.hidden_size if hasattr(model.config, "hidden_size") else model.config.n_embd
+    d = weight_shape(model, 0)[0]                  # the residual-stream width, from the adapter
     delta = torch.zeros(d, device=device, dtype=torch.float32, requires_grad=True)
     opt = torch.optim.Adam([delta], lr=cfg.v_lr)
     state: dict[str, torch.Tensor] = {}
@@ -101,8 +103,11 @@ def optimise_value(model, tok, request: EditRequest, site: str, templates: list[
         kl_lp = logp[n_rw, lookups[-1]]
         return nll_rows, kl_lp
 
+    t0 = time.perf_counter()
     with FrozenPrefix(model, frozen_blocks(model, site)):
-        return _optimise(forward, delta, opt, state, cfg, request, project)
+        res = _optimise(forward, delta, opt, state, cfg, request, project)
+    res.seconds = time.perf_counter() - t0
+    return res
 
 
 def frozen_blocks(model, site: str) -> list[str]:

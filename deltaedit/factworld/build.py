@@ -80,15 +80,13 @@ def make_files(preset: str | Preset, out_dir: str | Path) -> Path:
 
 def train_model(preset: str | Preset, out_dir: str | Path, arch: str):
     """Pretrain one architecture on the world in `out_dir` (after `make_files`)."""
-    from transformers import PreTrainedTokenizerFast
+    from deltaedit.models import load_tokenizer
 
     p = get_preset(preset) if isinstance(preset, str) else preset
     if arch not in p.sizes:
         raise KeyError(f"unknown architecture {arch!r}; expected one of {sorted(p.sizes)}")
-    from deltaedit.models import prepare_tokenizer
-
     out = Path(out_dir)
-    tok = prepare_tokenizer(PreTrainedTokenizerFast.from_pretrained(out / "tokenizer"))
+    tok = load_tokenizer(out / "tokenizer")
     return pretrain(make_world(p.world), tok, p.sizes[arch], p.train, out / "models" / arch)
 
 
@@ -121,10 +119,8 @@ def build(preset: str | Preset, out_dir: str | Path, archs: tuple[str, ...] = ("
     for arch in archs:
         model, info = train_model(preset, out, arch)
         if check:
-            from transformers import PreTrainedTokenizerFast
-            from deltaedit.models import prepare_tokenizer
-            tok = prepare_tokenizer(PreTrainedTokenizerFast.from_pretrained(out / "models" / arch))
-            info.update(check_model(preset, out, arch, model, tok))
+            from deltaedit.models import load_tokenizer
+            info.update(check_model(preset, out, arch, model, load_tokenizer(out / "models" / arch)))
         summary["models"][arch] = info
     write_json(summary, out / "summary.json")
     return summary

@@ -87,13 +87,13 @@ def key_scales(model, tok, records: list[EditRecord], c0: dict, templates: list[
     the gap), and for relative null-space thresholds the null-space size r, the share of C0's trace and
     the median share of an edit key's squared norm that lies in it (AlphaEdit closes
     ‖Pk‖² / (‖Pk‖² + L2) of the gap)."""
-    from deltaedit.core.keys import compute_keys
+    from deltaedit.core.keys import stack_keys
     from deltaedit.stats import null_space_basis
 
     sample = random.Random(0).sample(records, min(n, len(records)))
     out = {}
     for layer, c in c0.items():
-        keys = torch.stack([compute_keys(model, tok, r.request, [layer], templates)[layer] for r in sample], 1).double()
+        keys = stack_keys(model, tok, [r.request for r in sample], layer, templates)[0].double()
         cinv_k = torch.linalg.solve(c.double(), keys)
         s = (keys * cinv_k).sum(0)
         row = {"median_kCk": float(s.median()), "median_key_sq": float((keys ** 2).sum(0).median()), "null": {}}

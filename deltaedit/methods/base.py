@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 
@@ -75,5 +74,3 @@ def get_method(name: str) -> Method:
 def list_methods() -> list[str]:
     return list(METHODS)
 
-
-PostProcessor = Callable[[object, dict[int, torch.Tensor], object], dict[int, torch.Tensor]]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from deltaedit.core.keys import stack_keys_plain
+from deltaedit.core.keys import stack_keys
 from deltaedit.eval.scoring import prompt_ids, target_ids
 from deltaedit.hparams import HParams, HParamsError
 from deltaedit.methods.base import Method, register
@@ -46,7 +46,7 @@ class FT(Method):
         w0 = weight.detach().clone()
         w0_math = read_weight(model, l)
         rows = [(prompt_ids(tok, r.filled), target_ids(tok, r.target_new)) for r in requests]
-        trace = EditTrace(keys={l: stack_keys_plain(model, tok, requests, l)})
+        trace = EditTrace(keys={l: stack_keys(model, tok, requests, l, ["{}"])[0]})
         opt = torch.optim.Adam([weight], lr=hp.lr, weight_decay=hp.weight_decay)
         try:
             for step in range(hp.num_steps):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from deltaedit.core.keys import compute_keys
+from deltaedit.core.keys import average_keys, template_keys
 from deltaedit.core.solvers import rank_one
 from deltaedit.core.spread import ValueHParams
 from deltaedit.core.values import optimise_value
@@ -50,8 +50,8 @@ class ROME(Method):
         try:
             for r in requests:                       # ROME is a single-edit method: one request at a time
                 res = optimise_value(model, tok, r, site, ctx.templates, hp.value_config())
-                k_bar = compute_keys(model, tok, r, [l], ctx.templates)[l]
-                k_plain = compute_keys(model, tok, r, [l], ["{}"])[l]
+                keys, _ = template_keys(model, tok, r, [l], ctx.templates)     # k̄ and k_plain, one pass
+                k_bar, k_plain = average_keys(keys[l], ctx.templates), keys[l][ctx.templates.index("{}")]
                 u = k_bar.double()
                 if hp.mom2_adjustment:
                     u = torch.cholesky_solve(u[:, None], state.tensors[f"c0_chol.{l}"].to(u.device))[:, 0]
@@ -61,7 +61,8 @@ class ROME(Method):
                 total = delta if total is None else total + delta
                 trace.keys[l], trace.alphas[l] = k_plain[:, None], (res.target - res.h_init)[:, None]
                 trace.betas[l] = (u / torch.dot(u, k_plain))[:, None]
-                trace.info.update(value_prob_before=res.prob_before, value_prob_after=res.prob_after)
+                trace.info.update(value_prob_before=res.prob_before, value_prob_after=res.prob_after,
+                                  value_seconds=trace.info.get("value_seconds", 0.0) + res.seconds)
         finally:
             restore(model, saved)
         return {l: total}, trace
