@@ -18,6 +18,14 @@ include: "workflow/rules/stats.smk"
 include: "workflow/rules/edit.smk"
 include: "workflow/rules/eval.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/sweep.smk"
+
+
+# Methods that come as rules of their own (config external_methods: {name: rule file}); each writes the
+# checkpoint contract of deltaedit.runner.write_checkpoint under results/edits/{model}/{dataset}/<name>/.
+for _rule_file in EXTERNAL.values():
+
+    include: _rule_file
 
 
 rule all:
@@ -25,3 +33,6 @@ rule all:
         factworld_targets(),
         "results/tables/table1.csv",
         "results/figures/efficacy_top.png",
+        general_report_targets(),
+        analysis_targets(),
+        eta_targets(),

@@ -22,9 +22,11 @@ from deltaedit.types import EditRequest
 
 def load_hparams(method: str, model_or_path: str | Path):
     """Typed hparams of `method` from a shipped name ("gpt2-xl", "factworld-gpt2") or a YAML path."""
-    cls = get_method(method).hparams_cls
+    m = get_method(method)
     p = Path(model_or_path)
-    return cls.from_yaml(p if p.suffix in (".yaml", ".yml") else hparams_path(method, str(model_or_path)))
+    if p.suffix in (".yaml", ".yml"):
+        return m.hparams_cls.from_yaml(p)
+    return m.hparams_cls.from_yaml(hparams_path(method, str(model_or_path), m.hparams_dir))
 
 
 def make_context(model, tok, method, hp, corpus: list[str] | None = None, stats_path: str | Path | None = None,

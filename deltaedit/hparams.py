@@ -89,10 +89,11 @@ class HParams:
         return dataclasses.asdict(self)
 
 
-def hparams_path(method: str, model: str) -> Path:
-    """Shipped hparams file for (method, model name), e.g. ("alphaedit", "gpt2-xl")."""
-    path = HPARAMS_DIR / method / f"{model}.yaml"
+def hparams_path(method: str, model: str, folder: str | Path | None = None) -> Path:
+    """Hparams file for (method, model name), e.g. ("alphaedit", "gpt2-xl"): shipped, or in `folder`."""
+    folder = Path(folder) if folder is not None else HPARAMS_DIR / method
+    path = folder / f"{model}.yaml"
     if not path.exists():
-        have = sorted(p.stem for p in (HPARAMS_DIR / method).glob("*.yaml"))
+        have = sorted(p.stem for p in folder.glob("*.yaml"))
         raise FileNotFoundError(f"no hparams for method {method!r} and model {model!r}; available: {have}")
     return path

@@ -6,6 +6,7 @@ Every path is an argument; the artifact contract between jobs is:
   reference JSON   {case_id: [[token ids] per neighbourhood prompt]} (the unedited model's o^c)
   run directory    ckpt_<n>/{deltas.safetensors, diagnostics.json, edited.json}, edits.jsonl
   score JSON       {"summary": {metric: {mean, ci_low, ci_high, n}}, "records": [...], "diagnostics": {...}}
+  general JSON     {"n_edits": n, "tasks": {task: {f1, acc, n}}}        (lm-eval on base model + deltas)
 A method wrapped from other code only has to write the run directory's checkpoint files.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from deltaedit.data import load_records
 from deltaedit.eval.metrics import CF_METRICS, ZSRE_METRICS, score_records, unedited_predictions
 from deltaedit.eval.summary import summarize
 from deltaedit.factworld.records import write_json
-from deltaedit.methods import EditContext, get_method
+from deltaedit.methods import EditContext, get_method, load_method_modules
 from deltaedit.models import applied, load_model
 from deltaedit.runner import RunSettings, load_deltas, run_sequential
 from deltaedit.stats import cached_second_moments, load_second_moments, wikipedia_texts
@@ -64,10 +65,14 @@ def reference_job(model_path: str, records_path: str, dataset: str, n: int, out_
 
 def edit_job(model_path: str, records_path: str, dataset: str, method: str, hparams: str, templates_json: str,
              stats_path: str | None, out_dir: str, checkpoints: list[int], order_seed: int | None,
-             batch_size: int = 1) -> None:
+             batch_size: int = 1, method_modules: list[str] = (), overrides: dict | None = None) -> None:
+    """One sequential run; `overrides` replaces hparams keys (checked like the file's, e.g. {"eta": 2.0})."""
+    load_method_modules(method_modules)
     model, tok = load_model(model_path, device=device())
     m = get_method(method)
     hp = load_hparams(method, hparams)
+    if overrides:
+        hp = type(hp).from_dict({**hp.to_dict(), **overrides}, f"{method}/{hparams} with {overrides}")
     records = load_records(records_path, dataset, limit=checkpoints[-1], on_invalid="skip")
     stats = load_second_moments(stats_path)[0] if m.stats_layers(hp) else {}
     ctx = EditContext(json.loads(Path(templates_json).read_text()), stats)
@@ -91,3 +96,84 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str, r
     metrics = CF_METRICS if dataset == "counterfact" else ZSRE_METRICS
     write_json({"n_edits": len(edited), "summary": summarize(rows, metrics), "records": rows,
                 "diagnostics": json.loads((ckpt / "diagnostics.json").read_text())}, out_json)
+
+
+def general_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str | None, tasks: list[str],
+                glue_dir: str | None, limit: int | None, n_run: int, out_json: str) -> None:
+    """General capability (lm-eval) of the base model plus a checkpoint's deltas (none: the unedited model).
+
+    `world_facts` asks facts outside the run's `n_run` edited records; the paper's tasks read `glue_dir`."""
+    from contextlib import nullcontext
+
+    from deltaedit.eval.general import PAPER_TASKS, general_capability, paper_tasks, world_tasks
+
+    unknown = [t for t in tasks if t != "world_facts" and t not in PAPER_TASKS]
+    if unknown:
+        raise ValueError(f"unknown general-capability tasks {unknown}; known: world_facts, {', '.join(PAPER_TASKS)}")
+    model, tok = load_model(model_path, device=device())
+    specs = []
+    if "world_facts" in tasks:
+        records = load_records(records_path, dataset, on_invalid="skip")
+        edited = {r.request.case_id for r in records[:n_run]}
+        specs += world_tasks(records, edited, limit=limit or 200)
+    paper = [t for t in tasks if t in PAPER_TASKS]
+    if paper:
+        if not glue_dir:
+            raise ValueError(f"general-capability tasks {paper} need general.glue_dir (AlphaEdit's JSON subsets)")
+        specs += paper_tasks(glue_dir, paper, limit=limit)
+    n_edits = 0
+    applied_deltas = nullcontext()
+    if ckpt_dir is not None:
+        n_edits = len(json.loads((Path(ckpt_dir) / "edited.json").read_text()))
+        applied_deltas = applied(model, load_deltas(Path(ckpt_dir) / "deltas.safetensors"))
+    with applied_deltas:
+        scores = general_capability(model, tok, specs)
+    write_json({"n_edits": n_edits, "tasks": scores}, out_json)
+
+
+def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_seed: int | None, out_dir: str) -> None:
+    """The "pre-edited" reference row (PAPER Table 1) as an editing run that changes nothing: it writes the
+    checkpoint artifacts of the contract above with no deltas, so scoring sees the unedited model on the
+    same records in the same order as the methods."""
+    from deltaedit.runner import edit_order, write_checkpoint
+
+    records = load_records(records_path, dataset, limit=checkpoints[-1], on_invalid="skip")
+    order = edit_order(len(records), order_seed)
+    for n in checkpoints:
+        write_checkpoint(out_dir, n, {}, [records[i].request.case_id for i in order[:n]], {})
+
+
+def analysis_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: dict[str, str], n_prompts: int,
+                 n_cases: int, out_figure: str, out_json: str, out_md: str) -> None:
+    """Figure 4b/8 (t-SNE of the last-token representation of `n_prompts` factual prompts, before and after
+    each method's last checkpoint), their median drift, and Tables 4–5 (greedy generations for the first
+    `n_cases` edited facts, unedited and per method)."""
+    from deltaedit.eval.analysis import drift, greedy, last_hidden, plot_tsne, tsne_pairs
+
+    model, tok = load_model(model_path, device=device())
+    records = load_records(records_path, dataset, on_invalid="skip")
+    by_id = {r.request.case_id: r for r in records}
+    prompts = [r.request.filled for r in records[:n_prompts]]
+    first = next(iter(ckpt_dirs.values()))
+    cases = [by_id[c] for c in json.loads((Path(first) / "edited.json").read_text())[:n_cases]]
+    base = last_hidden(model, tok, prompts)
+    gens = {"unedited": [greedy(model, tok, c.request.filled) for c in cases]}
+    edited, stats = {}, {}
+    for method, ckpt in ckpt_dirs.items():
+        with applied(model, load_deltas(Path(ckpt) / "deltas.safetensors")):
+            edited[method] = last_hidden(model, tok, prompts)
+            gens[method] = [greedy(model, tok, c.request.filled) for c in cases]
+        stats[method] = {"median_relative_drift": drift(base, edited[method]),
+                         "n_edits": len(json.loads((Path(ckpt) / "edited.json").read_text()))}
+        log.info("%s: median relative drift %.4f", method, stats[method]["median_relative_drift"])
+    plot_tsne(tsne_pairs(base, edited), len(prompts), f"{Path(model_path).name} / {dataset}: last-token "
+              f"representations of {len(prompts)} factual prompts", out_figure)
+    write_json({"n_prompts": len(prompts), "methods": stats}, out_json)
+    lines = []
+    for i, c in enumerate(cases):
+        r = c.request
+        lines += [f"### {r.filled} … (true: {r.target_true}; edited to: {r.target_new})", "",
+                  "| model | generation |", "|---|---|"]
+        lines += [f"| {name} | {g[i].strip().replace('|', '/')} |" for name, g in gens.items()] + [""]
+    Path(out_md).parent.mkdir(parents=True, exist_ok=True)
+    Path(out_md).write_text("\n".join(lines))

@@ -86,3 +86,65 @@ def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, la
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def load_general(paths: list[str | Path]) -> pd.DataFrame:
+    """lm-eval results: one row per (model, dataset, method, n_edits, task) with F1 and accuracy, and the
+    F1 difference to the unedited model (Figure 7). The unedited model is every method's point at 0 edits."""
+    rows, base = [], {}
+    for p in map(Path, paths):
+        blob = json.loads(p.read_text())
+        if p.stem == "unedited":
+            base[(p.parent.parent.name, p.parent.name)] = blob["tasks"]
+            continue
+        model, dataset, method = p.parent.parent.parent.name, p.parent.parent.name, p.parent.name
+        for task, s in blob["tasks"].items():
+            rows.append(dict(model=model, dataset=dataset, method=method, n_edits=blob["n_edits"], task=task,
+                             f1=s["f1"], acc=s["acc"]))
+    df = pd.DataFrame(rows)
+    starts = [dict(model=m, dataset=d, method=meth, n_edits=0, task=t, f1=s["f1"], acc=s["acc"])
+              for (m, d), tasks in base.items() for meth in sorted(df.method.unique()) for t, s in tasks.items()]
+    df = pd.concat([pd.DataFrame(starts), df], ignore_index=True)
+    ref = {(m, d, t): s["f1"] for (m, d), tasks in base.items() for t, s in tasks.items()}
+    df["f1_diff"] = [r.f1 - ref[(r.model, r.dataset, r.task)] for r in df.itertuples()]
+    return df
+
+
+def general_table(df: pd.DataFrame) -> pd.DataFrame:
+    """F1 per model x dataset x method x task (rows) at every number of edits (columns; 0 = unedited)."""
+    return df.pivot_table(index=["model", "dataset", "method", "task"], columns="n_edits", values="f1")
+
+
+def plot_general(df: pd.DataFrame, column: str, ylabel: str, path: str | Path) -> None:
+    """Figure 3 (F1) or 7 (F1 minus the unedited model's): one panel per (model, dataset, task)."""
+    long = df.rename(columns={column: "mean"}).assign(metric=column, layer=None)
+    long["dataset"] = long["dataset"] + " / " + long["task"]
+    plot_curves(long, column, ylabel, path)
+
+
+ETA_METRICS = ("efficacy_top", "generalization_top", "specificity_top")
+
+
+def eta_table(df: pd.DataFrame, etas: list[float]) -> pd.DataFrame:
+    """Figure 9's numbers: one row per η (the "method" level of the sweep's score paths), top metrics."""
+    d = df[df.layer.isna() & df.metric.isin(ETA_METRICS)].copy()
+    d["eta"] = d["method"].astype(float)
+    table = d.pivot_table(index="eta", columns="metric", values="mean")
+    return table.reindex(sorted(float(e) for e in etas))[[m for m in ETA_METRICS if m in table.columns]]
+
+
+def plot_eta(table: pd.DataFrame, path: str | Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    for metric in table.columns:
+        ax.plot(table.index, table[metric], marker="o", label=metric)
+    ax.set_xlabel("η (DeltaEdit trigger threshold)")
+    ax.set_ylabel("%")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

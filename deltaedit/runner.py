@@ -114,6 +114,14 @@ def checkpoint_diagnostics(st: RunState, layers: list[int]) -> dict:
     return out
 
 
+def edit_order(n: int, order_seed: int | None) -> list[int]:
+    """The seeded order in which a run edits its `n` requests (None: file order)."""
+    order = list(range(n))
+    if order_seed is not None:
+        random.Random(order_seed).shuffle(order)
+    return order
+
+
 def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: list[EditRequest],
                    out_dir: str | Path, settings: RunSettings) -> dict[int, torch.Tensor]:
     """Edit `requests` sequentially, writing every checkpoint; resumes from `out_dir/state` if present.
@@ -127,10 +135,7 @@ def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: l
     w0 = snapshot(model, layers)
     st = _load_state(out)
     if st is None:
-        order = list(range(len(requests)))
-        if settings.order_seed is not None:
-            random.Random(settings.order_seed).shuffle(order)
-        st = RunState(0, order, {}, method.init_state(model, hp, ctx))
+        st = RunState(0, edit_order(len(requests), settings.order_seed), {}, method.init_state(model, hp, ctx))
         log.info("starting %s on %d requests", method.name, settings.checkpoints[-1])
     else:
         log.info("resuming %s after %d edits", method.name, st.n_done)
@@ -188,13 +193,21 @@ def _keep(diag: dict, layer: int, trace, delta: torch.Tensor) -> None:
 
 def _write_checkpoint(out: Path, model, method, hp, st: RunState, layers, requests) -> None:
     final = method.finalize(model, st.total, hp, st.method_state)
+    write_checkpoint(out, st.n_done, final, [requests[i].case_id for i in st.order[: st.n_done]],
+                     checkpoint_diagnostics(st, layers))
 
+
+def write_checkpoint(run_dir: str | Path, n_done: int, deltas: dict[int, torch.Tensor], edited_case_ids: list[int],
+                     diagnostics: dict) -> None:
+    """The checkpoint contract, written atomically: run_dir/ckpt_<n>/deltas.safetensors ({"layer.<l>": Δ [d, m]}
+    in the math orientation), diagnostics.json ({"noise_E": {layer: value}, "mean_k_beta": {...}} or {}), and
+    edited.json (the case ids edited so far, in edit order). A method wrapped from other code writes these."""
     def write(d: Path):
-        save_file({f"layer.{l}": t.float().cpu().contiguous() for l, t in final.items()}, d / "deltas.safetensors")
-        (d / "diagnostics.json").write_text(json.dumps(checkpoint_diagnostics(st, layers), indent=1))
-        (d / "edited.json").write_text(json.dumps([requests[i].case_id for i in st.order[: st.n_done]]))
-    _atomic_dir(out / f"ckpt_{st.n_done}", write)
-    log.info("checkpoint after %d edits written", st.n_done)
+        save_file({f"layer.{l}": t.float().cpu().contiguous() for l, t in deltas.items()}, d / "deltas.safetensors")
+        (d / "diagnostics.json").write_text(json.dumps(diagnostics, indent=1))
+        (d / "edited.json").write_text(json.dumps(list(edited_case_ids)))
+    _atomic_dir(Path(run_dir) / f"ckpt_{n_done}", write)
+    log.info("checkpoint after %d edits written", n_done)
 
 
 def _truncate_log(path: Path, n_done: int) -> None:

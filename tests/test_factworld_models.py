@@ -18,12 +18,12 @@ def test_accuracy_bar(tiny_world, arch):
     assert acc["main"] >= 0.95 and acc["paraphrase"] >= 0.90 and acc["neighborhood"] >= 0.95, acc
 
 
-LLAMA_EDIT_GAP = pytest.mark.xfail(reason="known gap, issue open: the tiny Llama reached 87.5% editability at "
-                                           "layer 0 (bar 90%); the default Llama 22% / 4.5% at layers 0 / 1",
-                                    strict=False)
+LLAMA_EDIT_GAP = pytest.mark.xfail(reason="known gap: on the tiny (3 x 64) Llama the value optimisation with "
+                                           "context templates reaches the target for only about a third of 12 "
+                                           "single edits (the default Llama edits; see README)", strict=False)
 
 
-@pytest.mark.parametrize("arch", ["gpt2", pytest.param("llama", marks=LLAMA_EDIT_GAP)])
+@pytest.mark.parametrize("arch", ARCHS)
 def test_editability_bar_below_last_layer(tiny_world, arch):
     out, summary = tiny_world
     info = summary["models"][arch]

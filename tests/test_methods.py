@@ -136,3 +136,13 @@ def test_public_edit_api_runs_sequentially():
     for k, v in model.state_dict().items():
         torch.testing.assert_close(v, before[k])
     assert float(state.tensors["cp_proj.0"].trace()) > 0 and set(total) == {0, 1}
+
+
+def test_method_modules_must_exist_and_register_something(tmp_path):
+    from deltaedit.methods import load_method_modules
+    with pytest.raises(FileNotFoundError, match="nosuch.py"):
+        load_method_modules([tmp_path / "nosuch.py"])
+    empty = tmp_path / "empty.py"
+    empty.write_text("x = 1\n")
+    with pytest.raises(ValueError, match="registered no method"):
+        load_method_modules([empty])

@@ -13,7 +13,7 @@ def snakemake(*args, cwd=ROOT, timeout=300):
     return subprocess.run([SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("preset", ["factworld", "factworld-full", "smoke"])
+@pytest.mark.parametrize("preset", ["factworld", "factworld-full", "smoke", "paper"])
 def test_presets_dry_run(preset):
     r = snakemake("-n", "--quiet", "--config", f"preset={preset}")
     assert r.returncode == 0, r.stderr[-3000:]
@@ -68,3 +68,59 @@ def test_changing_table_code_reruns_only_tables(smoke_run):
     assert r.returncode == 0, r.stderr[-2000:]
     jobs = r.stdout.split("Job stats:")[1].split("Reasons")[0]
     assert "make_tables" in jobs and "edit_run" not in jobs and "score_checkpoint" not in jobs, jobs
+
+
+PLUGIN = '''
+from dataclasses import dataclass
+from pathlib import Path
+
+from deltaedit.core.spread import ValueHParams
+from deltaedit.methods import Method, register
+
+
+@dataclass(frozen=True)
+class NudgeHParams(ValueHParams):
+    scale: float = 1.0
+
+
+@register
+class Nudge(Method):
+    name = "nudge"
+    hparams_cls = NudgeHParams
+    hparams_dir = str(Path(__file__).parent / "hparams")
+
+    def compute_deltas(self, model, tok, requests, hp, state, ctx):
+        raise RuntimeError("a dry run never edits")
+'''
+
+
+def test_a_registered_throwaway_method_flows_through_a_dry_run(tmp_path):
+    """README "Extending": one module + its hparams + one config entry."""
+    (tmp_path / "hparams").mkdir()
+    (tmp_path / "hparams" / "factworld-tiny-gpt2.yaml").write_text("layers: [0]\nscale: 2.0\n")
+    plugin = tmp_path / "nudge.py"
+    plugin.write_text(PLUGIN)
+    r = snakemake("-n", "--config", "preset=smoke", "methods=[nudge, memit]", f"method_modules=[{plugin}]")
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = r.stdout
+    assert "results/edits/factworld-tiny-gpt2/counterfact/nudge/ckpt_4/deltas.safetensors" in out
+    assert "results/scores/factworld-tiny-gpt2/zsre/nudge/4.json" in out
+    # its hparams are checked at parse time like the built-ins'
+    (tmp_path / "hparams" / "factworld-tiny-gpt2.yaml").write_text("layers: [0]\nscale: big\n")
+    r = snakemake("-n", "--config", "preset=smoke", "methods=[nudge]", f"method_modules=[{plugin}]")
+    assert r.returncode != 0 and "scale" in r.stdout + r.stderr
+
+
+def test_an_external_method_rule_is_scored_like_the_others():
+    r = snakemake("-n", "--config", "preset=smoke", "methods=[memit]")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "noedit_run" in r.stdout and "results/scores/factworld-tiny-gpt2/counterfact/noedit/4.json" in r.stdout
+
+
+def test_paper_preset_dry_run_uses_hub_models_and_canonical_data():
+    r = snakemake("-n", "--config", "preset=paper")
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = r.stdout
+    assert "resources/data/multi_counterfact.json" in out and "resources/data/zsre_mend_eval.json" in out
+    assert "results/edits/llama3-8b/zsre/deltaedit/ckpt_3000/deltas.safetensors" in out
+    assert "resources/factworld" not in out            # nothing of the fact world is built for the paper

@@ -31,6 +31,10 @@ class Preset:
     train: TrainConfig
     n_background: int
     editability_facts: int
+    # Adam moves δ by about v_lr per coordinate per step, so the check's learning rate follows the
+    # residual stream's scale: Llama's RMSNorm leaves it free to grow (median ‖h‖ at the subject ≈ 430
+    # at layers 1-4 of the default model, GPT-2 ≈ 170-220), and at 0.5 its δ could not reach it in 25 steps.
+    edit_lr: dict[str, float]
 
 
 PRESETS: dict[str, Preset] = {
@@ -38,11 +42,12 @@ PRESETS: dict[str, Preset] = {
                       {"gpt2": ModelSize("gpt2", 6, 256, 4, 1024),
                        # SwiGLU has three MLP matrices: 704 ≈ ⅔ x 1024 keeps the cost of GPT-2's MLP
                        "llama": ModelSize("llama", 6, 256, 4, 704)},
-                      TrainConfig(epochs=110, batch_size=16, lr=3e-3, warmup_steps=200), n_background=4000, editability_facts=200),
+                      TrainConfig(epochs=110, batch_size=16, lr=3e-3, warmup_steps=200), n_background=4000, editability_facts=200,
+                      edit_lr={"gpt2": 0.5, "llama": 5.0}),
     "tiny": Preset(WorldSpec(n_subjects=48, n_relations=6, n_objects=6, seed=0),
                    {"gpt2": ModelSize("gpt2", 3, 64, 4, 256, 128), "llama": ModelSize("llama", 3, 64, 4, 256, 128)},
                    TrainConfig(epochs=300, batch_size=16, block_size=64, lr=5e-3, warmup_steps=30, vocab_size=512),
-                   n_background=300, editability_facts=40),
+                   n_background=300, editability_facts=40, edit_lr={"gpt2": 0.5, "llama": 1.0}),
 }
 
 
@@ -94,6 +99,7 @@ def check_model(preset: str | Preset, out_dir: str | Path, arch: str, model=None
                 out_json: str | Path | None = None) -> dict:
     """Accuracy and the editability curve of a trained model -> `out_json` (default models/<arch>/checks.json)."""
     from deltaedit.data import load_counterfact
+    from deltaedit.core.values import ValueConfig
     from deltaedit.factworld.checks import editability, fact_accuracy
     from deltaedit.models import load_model
 
@@ -102,9 +108,11 @@ def check_model(preset: str | Preset, out_dir: str | Path, arch: str, model=None
     if model is None:
         model, tok = load_model(out / "models" / arch)
     records = load_counterfact(out / "counterfact.json")
-    curve = editability(model, tok, records, n_facts=p.editability_facts, seed=p.world.seed)
+    cfg = ValueConfig(v_num_grad_steps=25, v_lr=p.edit_lr[arch], clamp_norm_factor=4.0)
+    curve = editability(model, tok, records, n_facts=p.editability_facts, cfg=cfg, seed=p.world.seed)
     checks = {"accuracy": fact_accuracy(model, tok, records), "editability": {str(k): v for k, v in curve.items()},
-              "best_edit_layer": max(curve, key=curve.get), "editability_facts": p.editability_facts}
+              "best_edit_layer": max(curve, key=curve.get), "editability_facts": p.editability_facts,
+              "editability_v_lr": cfg.v_lr, "editability_steps": cfg.v_num_grad_steps}
     log.info("%s: %s", arch, checks)
     write_json(checks, out_json or out / "models" / arch / "checks.json")
     return checks

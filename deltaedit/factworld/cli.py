@@ -1,4 +1,6 @@
-"""``deltaedit-factworld build --preset default --out resources/factworld/default``"""
+"""``deltaedit-factworld build --preset default --out resources/factworld/default``
+
+``deltaedit-factworld check --out DIR --arch llama`` re-measures the bar of models already trained."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +8,7 @@ import json
 import logging
 import sys
 
-from deltaedit.factworld.build import PRESETS, build
+from deltaedit.factworld.build import PRESETS, build, check_model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,9 +20,18 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--arch", action="append", choices=["gpt2", "llama"], help="default: both")
     b.add_argument("--no-check", action="store_true")
     b.add_argument("--log", default=None, help="log file (default: stderr)")
+    c = sub.add_parser("check", help="re-measure accuracy and editability of models already built in --out")
+    c.add_argument("--preset", default="default", choices=sorted(PRESETS))
+    c.add_argument("--out", required=True)
+    c.add_argument("--arch", action="append", choices=["gpt2", "llama"], help="default: both")
+    c.add_argument("--log", default=None, help="log file (default: stderr)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, filename=args.log, format="%(asctime)s %(name)s %(message)s")
-    summary = build(args.preset, args.out, tuple(args.arch or ("gpt2", "llama")), check=not args.no_check)
+    archs = tuple(args.arch or ("gpt2", "llama"))
+    if args.cmd == "build":
+        summary = build(args.preset, args.out, archs, check=not args.no_check)
+    else:
+        summary = {arch: check_model(args.preset, args.out, arch) for arch in archs}
     json.dump(summary, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

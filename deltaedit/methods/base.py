@@ -30,9 +30,13 @@ class EditContext:
 
 
 class Method:
-    """Subclass, set `name` and `hparams_cls`, implement `compute_deltas`; register with @register."""
+    """Subclass, set `name` and `hparams_cls`, implement `compute_deltas`; register with @register.
+
+    `hparams_dir` is where `<hparams_dir>/<name>.yaml` files live; None means the shipped
+    deltaedit/hparams/<method>/ (a method from outside the package points at its own folder)."""
     name: str = ""
     hparams_cls: type[HParams] = HParams
+    hparams_dir: str | None = None
 
     def edited_layers(self, hp) -> list[int]:
         return list(hp.layers)
@@ -73,4 +77,25 @@ def get_method(name: str) -> Method:
 
 def list_methods() -> list[str]:
     return list(METHODS)
+
+
+def load_method_modules(paths) -> list[str]:
+    """Import method modules from files (the workflow's `method_modules`), which register themselves;
+    returns the names that became registered. A missing file or a module that registers nothing is an error."""
+    import importlib.util
+    from pathlib import Path
+
+    new = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise FileNotFoundError(f"method module {path} does not exist")
+        before = dict(METHODS)
+        spec = importlib.util.spec_from_file_location(f"deltaedit_plugin_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        added = sorted(n for n, m in METHODS.items() if before.get(n) is not m)   # @register makes a new instance
+        if not added:
+            raise ValueError(f"method module {path} registered no method (decorate its class with @register)")
+        new += added
+    return new
 

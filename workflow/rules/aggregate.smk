@@ -28,3 +28,43 @@ rule plot_figures:
         "logs/plot_figures/all.log",
     script:
         "../scripts/plot_figures.py"
+
+
+rule general_report:
+    input:
+        general_files(),
+    output:
+        table=multiext("results/tables/general_f1", ".csv", ".md", ".tex"),
+        f1=report("results/figures/general_f1.png", caption="../report/general_f1.rst", category="Figures"),
+        diff=report("results/figures/general_f1_diff.png", caption="../report/general_diff.rst", category="Figures"),
+    log:
+        "logs/general_report/all.log",
+    script:
+        "../scripts/general_report.py"
+
+
+# Figures 4b/8 and Tables 4-5: per model and dataset, every method's last checkpoint against the unedited model.
+rule analysis:
+    input:
+        model=model_dir,
+        records=records_file,
+        deltas=expand("results/edits/{{model}}/{{dataset}}/{method}/ckpt_{n}/deltas.safetensors",
+                      method=ALL_METHODS, n=CKPTS[-1]),
+    output:
+        figure=report("results/figures/tsne/{model}_{dataset}.png", caption="../report/tsne.rst",
+                      category="Figures", subcategory="t-SNE"),
+        drift="results/analysis/{model}_{dataset}_drift.json",
+        cases=report("results/case_studies/{model}_{dataset}.md", caption="../report/cases.rst",
+                     category="Case studies"),
+    params:
+        model=model_ref,
+        methods=ALL_METHODS,
+        n_prompts=config["analysis"]["n_prompts"],
+        n_cases=config["analysis"]["n_cases"],
+    log:
+        "logs/analysis/{model}_{dataset}.log",
+    threads: 2
+    resources:
+        gpu=1,
+    script:
+        "../scripts/analysis.py"

@@ -14,19 +14,28 @@ config.clear()
 config.update(_merged)
 validate(config, schema="../schemas/config.schema.yaml")
 
-WORLD = config["factworld"]["world"]
-ARCHS = config["factworld"]["archs"]
+FACTWORLD = config.get("factworld")            # absent for hub-only presets (paper)
+WORLD = FACTWORLD["world"] if FACTWORLD else None
+ARCHS = FACTWORLD["archs"] if FACTWORLD else ["gpt2"]
 MODELS = config["models"]
-METHODS = config["methods"]
+METHOD_MODULES = config.get("method_modules", [])       # files that register extra methods (README "Extending")
+EXTERNAL = config.get("external_methods", {})          # method -> rule file that writes the checkpoint contract
+METHODS = config["methods"]                            # registered methods, run by rule edit_run
+ALL_METHODS = METHODS + sorted(EXTERNAL)               # what scoring, tables and figures see
 DATASETS = config["datasets"]
 CKPTS = sorted(config["checkpoints"])
+ETA = config.get("eta_sweep") or {"etas": []}           # Figure 9
 
 
 def _check_methods_and_hparams():
     """Unknown methods and bad hparams fail at parse time, before any job runs."""
     from deltaedit.api import load_hparams
-    from deltaedit.methods import get_method
+    from deltaedit.methods import get_method, load_method_modules
 
+    load_method_modules(METHOD_MODULES)
+    clash = set(METHODS) & set(EXTERNAL)
+    if clash:
+        raise ValueError(f"methods {sorted(clash)} are both registered methods and external_methods")
     for method in METHODS:
         get_method(method)
         for name, m in MODELS.items():
@@ -40,26 +49,47 @@ wildcard_constraints:
     world="[a-z]+",
     arch="|".join(ARCHS),
     model="|".join(MODELS),
-    method="|".join(METHODS),
+    method="|".join(ALL_METHODS),
     dataset="|".join(DATASETS),
     n=r"\d+",
+
+
+from deltaedit.pipeline import HUB_TEMPLATE_WORDS
+
+
+# A model is either a fact-world model the workflow trains ({factworld, arch, hparams}) or a hub id
+# ({hub, hparams}) that the jobs load by name. Scripts get `params.model` (a directory or a hub id);
+# `input.model` is the dependency, empty for hub models.
+def is_hub(model):
+    return "hub" in MODELS[model]
 
 
 def world_dir(model):
     return f"resources/factworld/{MODELS[model]['factworld']}"
 
 
-def model_dir(wildcards):
+def model_ref(wildcards):
     m = MODELS[wildcards.model]
-    return f"resources/factworld/{m['factworld']}/models/{m['arch']}"
+    return m["hub"] if is_hub(wildcards.model) else f"{world_dir(wildcards.model)}/models/{m['arch']}"
+
+
+def model_dir(wildcards):
+    return [] if is_hub(wildcards.model) else model_ref(wildcards)
 
 
 def records_file(wildcards):
+    if is_hub(wildcards.model):
+        return f"resources/data/{config['data'][wildcards.dataset]}"
     return f"{world_dir(wildcards.model)}/{wildcards.dataset}.json"
 
 
 def corpus_file(wildcards):
-    return f"{world_dir(wildcards.model)}/background.txt"
+    """C0's text: the world's background corpus, or nothing for hub models (Wikipedia, streamed)."""
+    return [] if is_hub(wildcards.model) else f"{world_dir(wildcards.model)}/background.txt"
+
+
+def corpus_ref(wildcards):
+    return "wikipedia" if is_hub(wildcards.model) else corpus_file(wildcards)
 
 
 def stats_layers(model):
@@ -74,6 +104,8 @@ def stats_layers(model):
 
 
 def factworld_targets():
+    if not FACTWORLD:
+        return []
     return [
         f"results/factworld/{WORLD}/summary.json",
         f"results/factworld/{WORLD}/summary.md",
@@ -81,11 +113,37 @@ def factworld_targets():
     ]
 
 
+def general_files():
+    """lm-eval results per checkpoint plus the unedited model's (the reference of Figure 7)."""
+    if not config["general"]["tasks"]:
+        return []
+    per_ckpt = expand("results/general/{model}/{dataset}/{method}/{n}.json",
+                      model=MODELS, dataset=DATASETS, method=ALL_METHODS, n=CKPTS)
+    return per_ckpt + expand("results/general/{model}/{dataset}/unedited.json", model=MODELS, dataset=DATASETS)
+
+
+def eta_score_files():
+    return expand("results/sweep_scores/eta/{model}/{dataset}/{eta}/{n}.json", model=ETA.get("model"),
+                  dataset=ETA.get("dataset"), eta=ETA["etas"], n=CKPTS[-1])
+
+
+def eta_targets():
+    return ["results/figures/eta_sweep.png"] if ETA["etas"] else []
+
+
+def analysis_targets():
+    return expand("results/figures/tsne/{model}_{dataset}.png", model=MODELS, dataset=DATASETS)
+
+
+def general_report_targets():
+    return ["results/tables/general_f1.csv", "results/figures/general_f1.png"] if general_files() else []
+
+
 def score_files():
     return expand(
         "results/scores/{model}/{dataset}/{method}/{n}.json",
         model=MODELS,
         dataset=DATASETS,
-        method=METHODS,
+        method=ALL_METHODS,
         n=CKPTS,
     )

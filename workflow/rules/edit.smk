@@ -10,9 +10,13 @@ rule edit_run:
         ),
         log="results/edits/{model}/{dataset}/{method}/edits.jsonl",
     params:
+        model=model_ref,
         hparams=lambda wc: MODELS[wc.model]["hparams"],
         checkpoints=CKPTS,
         order_seed=config["order_seed"],
+        method_modules=METHOD_MODULES,
+    wildcard_constraints:
+        method="|".join(METHODS),   # external methods come from their own rules (config external_methods)
     log:
         "logs/edit_run/{model}_{dataset}_{method}.log",
     benchmark:

@@ -3,8 +3,14 @@ rule context_templates:
         model=model_dir,
     output:
         "resources/templates/{model}.json",
+    params:
+        model=model_ref,
+        # ALGORITHMS.md §1.1: hub models start their context templates from five words, the fact world from EOS
+        seed_words=lambda wc: HUB_TEMPLATE_WORDS if is_hub(wc.model) else None,
     log:
         "logs/context_templates/{model}.log",
+    resources:
+        gpu=1,
     script:
         "../scripts/context_templates.py"
 
@@ -17,13 +23,16 @@ rule key_stats:
         "resources/stats/{model}.pt",
     params:
         # every result-determining value is a param, so --cache keys differ per model (ECOSYSTEM §2.6)
-        model="{model}",
+        model=model_ref,
+        corpus=corpus_ref,
         layers=lambda wc: stats_layers(wc.model),
         n_texts=config["stats"]["n_texts"],
         max_len=config["stats"]["max_len"],
     log:
         "logs/key_stats/{model}.log",
     threads: 2
+    resources:
+        gpu=1,
     cache: "omit-software"
     script:
         "../scripts/key_stats.py"

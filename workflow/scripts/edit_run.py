@@ -5,5 +5,6 @@ from deltaedit.pipeline import edit_job
 
 to_file(snakemake.log[0])
 w, p = snakemake.wildcards, snakemake.params
-edit_job(snakemake.input.model, snakemake.input.records, w.dataset, w.method, p.hparams, snakemake.input.templates,
-         snakemake.input.stats, str(Path(snakemake.output.log).parent), p.checkpoints, p.order_seed)
+edit_job(snakemake.params.model, snakemake.input.records, w.dataset, w.method, p.hparams, snakemake.input.templates,
+         snakemake.input.stats, str(Path(snakemake.output.log).parent), p.checkpoints, p.order_seed,
+         method_modules=p.method_modules)

@@ -1,0 +1,92 @@
+"""`snakemake --profile slurm` for the paper preset, submitted to a fake SLURM (ECOSYSTEM.md §2.4).
+
+Fake `sbatch` records its arguments and reports the job COMPLETED without running it; the jobs' outputs
+are then missing, so the run ends in errors, but every job whose inputs exist has been submitted, and the
+test reads what was asked of SLURM: the partition and exactly one GPU of the profile's model for the GPU
+rules, no GPU for the CPU rules.
+"""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+
+FAKE = {
+    "sbatch": """#!/bin/bash
+echo "$@" >> "$FAKE_SLURM/sbatch.log"
+id=$(( $(wc -l < "$FAKE_SLURM/sbatch.log") + 1000 ))
+name=""
+prev=""
+for a in "$@"; do
+  case "$a" in --job-name=*) name="${a#--job-name=}";; esac
+  if [ "$prev" = "--job-name" ]; then name="$a"; fi
+  prev="$a"
+done
+echo "$id|COMPLETED" >> "$FAKE_SLURM/state_$name"
+echo "$id"
+""",
+    "sacct": """#!/bin/bash
+name=""
+prev=""
+for a in "$@"; do
+  case "$a" in --name=*) name="${a#--name=}";; esac
+  if [ "$prev" = "--name" ]; then name="$a"; fi
+  prev="$a"
+done
+cat "$FAKE_SLURM/state_$name" 2>/dev/null
+""",
+}
+NOOPS = ("scontrol", "sacctmgr", "sshare", "sinfo", "squeue", "scancel", "srun")
+
+
+def fake_slurm(tmp: Path) -> dict:
+    bin_dir = tmp / "bin"
+    bin_dir.mkdir()
+    for name, text in FAKE.items():
+        (bin_dir / name).write_text(text)
+    for name in NOOPS:
+        (bin_dir / name).write_text("#!/bin/bash\nexit 0\n")
+    for p in bin_dir.iterdir():
+        p.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_SLURM": str(tmp)}
+
+
+@pytest.mark.parametrize("profile,gpu_model", [("slurm", "a100"), ("profiles/slurm-4090", "rtx4090")])
+def test_paper_preset_submits_gpu_rules_with_one_gpu_of_the_profiles_model(tmp_path, profile, gpu_model):
+    if shutil.which("bash") is None:
+        pytest.skip("needs bash for the fake SLURM commands")
+    work = tmp_path / "wf"
+    work.mkdir()
+    for name in ("Snakefile", "config.yaml", "workflow", "profiles"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+    (work / "slurm").symlink_to("profiles/slurm")
+    # inputs of the editing jobs exist (placeholders), except the ZsRE data: its download is a CPU job
+    for rel in ("resources/data/multi_counterfact.json", "resources/templates/gpt2-xl.json",
+                "resources/templates/llama3-8b.json", "resources/stats/gpt2-xl.pt", "resources/stats/llama3-8b.pt"):
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work / rel).write_text("placeholder")
+    env = fake_slurm(tmp_path)
+    r = subprocess.run([SNAKEMAKE, "--profile", profile, "--config", "preset=paper", "--keep-going",
+                        "--latency-wait", "0", "--retries", "0", "--slurm-init-seconds-before-status-checks", "1"],
+                       cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    log = (tmp_path / "sbatch.log").read_text().splitlines() if (tmp_path / "sbatch.log").exists() else []
+    assert log, (r.stdout + r.stderr)[-3000:]
+    by_rule: dict[str, list[str]] = {}
+    for line in log:
+        rule = line.split("--comment")[1].split()[0].removeprefix("rule_").split("_wildcards")[0]
+        by_rule.setdefault(rule, []).append(line)
+    assert len(by_rule["edit_run"]) == 2 * 7            # 2 models x 7 methods on CounterFact
+    assert len(by_rule["download_data"]) == 1
+    gpu_rules = ("edit_run", "reference_predictions", "general_unedited")
+    for rule in gpu_rules:
+        for line in by_rule[rule]:
+            assert line.count("--gpus") + line.count("--gres") == 1 and f"--gpus={gpu_model}:1" in line, line
+            assert "-p gpu" in line, line
+    (dl,) = by_rule["download_data"]
+    assert "--gpus" not in dl and "--gres" not in dl and "-p cpu" in dl, dl

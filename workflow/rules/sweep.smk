@@ -1,0 +1,54 @@
+# Figure 9: DeltaEdit's sensitivity to the trigger threshold η (config eta_sweep; empty etas = skip).
+# One sequential run per η on one model and dataset, scored at the last checkpoint.
+rule eta_run:
+    input:
+        model=model_dir,
+        records=records_file,
+        templates="resources/templates/{model}.json",
+        stats="resources/stats/{model}.pt",
+    output:
+        deltas="results/sweep/eta/{model}/{dataset}/{eta}/ckpt_{n}/deltas.safetensors",
+    params:
+        model=model_ref,
+        hparams=lambda wc: MODELS[wc.model]["hparams"],
+        checkpoints=lambda wc: [int(wc.n)],
+        order_seed=config["order_seed"],
+    wildcard_constraints:
+        eta=r"[0-9.]+",
+    log:
+        "logs/eta_run/{model}_{dataset}_{eta}_{n}.log",
+    benchmark:
+        "benchmarks/eta_run/{model}_{dataset}_{eta}_{n}.tsv"
+    threads: 2
+    resources:
+        gpu=1,
+    script:
+        "../scripts/eta_run.py"
+
+
+use rule score_checkpoint as score_eta with:
+    input:
+        model=model_dir,
+        records=records_file,
+        reference="resources/reference/{model}/{dataset}.json",
+        deltas="results/sweep/eta/{model}/{dataset}/{eta}/ckpt_{n}/deltas.safetensors",
+    output:
+        "results/sweep_scores/eta/{model}/{dataset}/{eta}/{n}.json",
+    log:
+        "logs/score_eta/{model}_{dataset}_{eta}_{n}.log",
+    benchmark:
+        "benchmarks/score_eta/{model}_{dataset}_{eta}_{n}.tsv"
+
+
+rule eta_figure:
+    input:
+        eta_score_files(),
+    output:
+        figure=report("results/figures/eta_sweep.png", caption="../report/eta.rst", category="Figures"),
+        table=multiext("results/tables/eta_sweep", ".csv", ".md", ".tex"),
+    params:
+        etas=ETA["etas"],
+    log:
+        "logs/eta_figure/all.log",
+    script:
+        "../scripts/eta_figure.py"

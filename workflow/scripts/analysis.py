@@ -1,0 +1,10 @@
+from pathlib import Path
+
+from deltaedit.logs import to_file
+from deltaedit.pipeline import analysis_job
+
+to_file(snakemake.log[0])
+p, out = snakemake.params, snakemake.output
+ckpts = {m: str(Path(d).parent) for m, d in zip(p.methods, snakemake.input.deltas)}
+analysis_job(p.model, snakemake.input.records, snakemake.wildcards.dataset, ckpts, p.n_prompts, p.n_cases,
+             out.figure, out.drift, out.cases)

@@ -1,0 +1,8 @@
+from deltaedit.logs import to_file
+from deltaedit.report import general_table, load_general, plot_general, write_table
+
+to_file(snakemake.log[0])
+df = load_general(snakemake.input)
+write_table(general_table(df), snakemake.output.table[0][: -len(".csv")])
+plot_general(df, "f1", "F1", snakemake.output.f1)
+plot_general(df, "f1_diff", "F1 - F1 of the unedited model", snakemake.output.diff)
