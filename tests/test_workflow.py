@@ -1,4 +1,5 @@
 """The Snakemake workflow: config schema at parse time, dry runs of the presets."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -52,10 +53,20 @@ def test_smoke_preset_produces_every_table_figure_and_report(smoke_run):
                 "results/figures/efficacy_top.png", "results/figures/noise_E.png", "results/figures/k_beta.png",
                 "results/factworld/tiny/summary.json", "results/factworld/tiny/editability.png",
                 "results/edits/factworld-tiny-gpt2/counterfact/deltaedit/ckpt_4/deltas.safetensors",
-                "results/scores/factworld-tiny-gpt2/zsre/alphaedit/4.json"):
+                "results/scores/factworld-tiny-gpt2/zsre/alphaedit/4.json",
+                "results/scores/factworld-tiny-gpt2/counterfact/noedit/4.json",
+                "results/general/factworld-tiny-gpt2/zsre/deltaedit/4.json", "results/tables/general_f1.csv",
+                "results/figures/general_f1.png", "results/figures/general_f1_diff.png",
+                "results/figures/tsne/factworld-tiny-gpt2_counterfact.png",
+                "results/case_studies/factworld-tiny-gpt2_counterfact.md",
+                "results/figures/eta_sweep.png", "results/tables/eta_sweep.csv"):
         assert (work / rel).is_file(), rel
     table = (work / "results/tables/table1.csv").read_text()
-    assert "deltaedit" in table and "alphaedit" in table
+    assert "deltaedit" in table and "alphaedit" in table and "noedit" in table
+    general = json.loads((work / "results/general/factworld-tiny-gpt2/counterfact/unedited.json").read_text())
+    assert general["n_edits"] == 0 and general["tasks"]["world_facts"]["acc"] >= 0.9   # the world was learned
+    noedit = json.loads((work / "results/scores/factworld-tiny-gpt2/counterfact/noedit/4.json").read_text())
+    assert noedit["summary"]["specificity_top"]["mean"] == 100                      # nothing was edited
     r = snakemake("--cores", "1", "--config", "preset=smoke", "--report", "report.html", cwd=work)
     assert r.returncode == 0 and (work / "report.html").stat().st_size > 10_000, r.stderr[-2000:]
 

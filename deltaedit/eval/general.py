@@ -34,12 +34,6 @@ def macro_f1(items) -> float:
     return float(f1_score(golds, preds, average="macro"))
 
 
-def _yes_no(question: str, *fields: str):
-    def text(d):
-        return "\n".join(d[f] for f in fields) + f"\nQuestion: {question}\nAnswer:"
-    return text
-
-
 def _pair(question_fmt: str):
     return lambda d: f"{d['sentence1']}\nQuestion: {question_fmt.format(d['sentence2'])}\nAnswer:"
 
