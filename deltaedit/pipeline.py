@@ -25,7 +25,7 @@ from deltaedit.eval.summary import summarize
 from deltaedit.factworld.records import write_json
 from deltaedit.methods import EditContext, get_method, load_method_modules
 from deltaedit.models import applied, load_model
-from deltaedit.runner import RunSettings, load_deltas, run_sequential
+from deltaedit.runner import RunSettings, read_checkpoint, run_sequential
 from deltaedit.stats import cached_second_moments, load_second_moments, wikipedia_texts
 
 log = logging.getLogger(__name__)
@@ -84,18 +84,17 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str, r
               out_json: str) -> None:
     """Score the records edited up to this checkpoint on base model + checkpoint deltas."""
     model, tok = load_model(model_path, device=device())
-    ckpt = Path(ckpt_dir)
-    edited = json.loads((ckpt / "edited.json").read_text())
+    deltas, edited, diagnostics = read_checkpoint(ckpt_dir)
     by_id = {r.request.case_id: r for r in load_records(records_path, dataset, on_invalid="skip")}
     records = [by_id[c] for c in edited]
     reference = None
     if reference_json and dataset == "counterfact":
         reference = {int(k): v for k, v in json.loads(Path(reference_json).read_text()).items()}
-    with applied(model, load_deltas(ckpt / "deltas.safetensors")):
+    with applied(model, deltas):
         rows = score_records(model, tok, records, reference)
     metrics = CF_METRICS if dataset == "counterfact" else ZSRE_METRICS
     write_json({"n_edits": len(edited), "summary": summarize(rows, metrics), "records": rows,
-                "diagnostics": json.loads((ckpt / "diagnostics.json").read_text())}, out_json)
+                "diagnostics": diagnostics}, out_json)
 
 
 def general_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str | None, tasks: list[str],
@@ -103,32 +102,23 @@ def general_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str 
     """General capability (lm-eval) of the base model plus a checkpoint's deltas (none: the unedited model).
 
     `world_facts` asks facts outside the run's `n_run` edited records; the paper's tasks read `glue_dir`."""
-    from contextlib import nullcontext
+    from deltaedit.eval.general import general_capability, paper_tasks, world_tasks
 
-    from deltaedit.eval.general import PAPER_TASKS, general_capability, paper_tasks, world_tasks
-
-    unknown = [t for t in tasks if t != "world_facts" and t not in PAPER_TASKS]
-    if unknown:
-        raise ValueError(f"unknown general-capability tasks {unknown}; known: world_facts, {', '.join(PAPER_TASKS)}")
     model, tok = load_model(model_path, device=device())
     specs = []
     if "world_facts" in tasks:
         records = load_records(records_path, dataset, on_invalid="skip")
         edited = {r.request.case_id for r in records[:n_run]}
         specs += world_tasks(records, edited, limit=limit or 200)
-    paper = [t for t in tasks if t in PAPER_TASKS]
+    paper = [t for t in tasks if t != "world_facts"]          # paper_tasks rejects unknown names
     if paper:
         if not glue_dir:
             raise ValueError(f"general-capability tasks {paper} need general.glue_dir (AlphaEdit's JSON subsets)")
         specs += paper_tasks(glue_dir, paper, limit=limit)
-    n_edits = 0
-    applied_deltas = nullcontext()
-    if ckpt_dir is not None:
-        n_edits = len(json.loads((Path(ckpt_dir) / "edited.json").read_text()))
-        applied_deltas = applied(model, load_deltas(Path(ckpt_dir) / "deltas.safetensors"))
-    with applied_deltas:
+    deltas, edited, _ = read_checkpoint(ckpt_dir) if ckpt_dir is not None else ({}, [], {})
+    with applied(model, deltas):
         scores = general_capability(model, tok, specs)
-    write_json({"n_edits": n_edits, "tasks": scores}, out_json)
+    write_json({"n_edits": len(edited), "tasks": scores}, out_json)
 
 
 def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_seed: int | None, out_dir: str) -> None:
@@ -154,17 +144,16 @@ def analysis_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: di
     records = load_records(records_path, dataset, on_invalid="skip")
     by_id = {r.request.case_id: r for r in records}
     prompts = [r.request.filled for r in records[:n_prompts]]
-    first = next(iter(ckpt_dirs.values()))
-    cases = [by_id[c] for c in json.loads((Path(first) / "edited.json").read_text())[:n_cases]]
+    ckpts = {method: read_checkpoint(d) for method, d in ckpt_dirs.items()}
+    cases = [by_id[c] for c in next(iter(ckpts.values()))[1][:n_cases]]
     base = last_hidden(model, tok, prompts)
     gens = {"unedited": [greedy(model, tok, c.request.filled) for c in cases]}
     edited, stats = {}, {}
-    for method, ckpt in ckpt_dirs.items():
-        with applied(model, load_deltas(Path(ckpt) / "deltas.safetensors")):
+    for method, (deltas, edited_ids, _) in ckpts.items():
+        with applied(model, deltas):
             edited[method] = last_hidden(model, tok, prompts)
             gens[method] = [greedy(model, tok, c.request.filled) for c in cases]
-        stats[method] = {"median_relative_drift": drift(base, edited[method]),
-                         "n_edits": len(json.loads((Path(ckpt) / "edited.json").read_text()))}
+        stats[method] = {"median_relative_drift": drift(base, edited[method]), "n_edits": len(edited_ids)}
         log.info("%s: median relative drift %.4f", method, stats[method]["median_relative_drift"])
     plot_tsne(tsne_pairs(base, edited), len(prompts), f"{Path(model_path).name} / {dataset}: last-token "
               f"representations of {len(prompts)} factual prompts", out_figure)

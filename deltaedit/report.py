@@ -62,18 +62,33 @@ def write_table(table: pd.DataFrame, stem: str | Path) -> None:
     stem.with_suffix(".tex").write_text(flat.to_latex(index=False, float_format="%.3g"))
 
 
-def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, layer: str = "last") -> None:
-    """One panel per (model, dataset): `metric` against the number of edits, one line per method."""
+def new_figure(n_panels: int = 1, width: float = 4.2, height: float = 3.2):
+    """A headless matplotlib figure with `n_panels` side by side: (fig, axes[list])."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, axes = plt.subplots(1, max(1, n_panels), figsize=(width * max(1, n_panels), height), squeeze=False)
+    return fig, list(axes[0])
+
+
+def save_figure(fig, path: str | Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, layer: str = "last") -> None:
+    """One panel per (model, dataset): `metric` against the number of edits, one line per method."""
     d = df[df.metric == metric]
     if layer == "last" and d.layer.notna().any():
         d = d[d.layer == d.groupby(["model", "method"]).layer.transform("max")]
     panels = sorted(d.groupby(["model", "dataset"]).groups)
-    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(4.2 * max(1, len(panels)), 3.2), squeeze=False)
-    for ax, (model, dataset) in zip(axes[0], panels):
+    fig, axes = new_figure(len(panels))
+    for ax, (model, dataset) in zip(axes, panels):
         sub = d[(d.model == model) & (d.dataset == dataset)]
         for method, g in sub.groupby("method"):
             g = g.sort_values("n_edits")
@@ -81,11 +96,8 @@ def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, la
         ax.set_title(f"{model} / {dataset}", fontsize=9)
         ax.set_xlabel("number of sequential edits")
         ax.set_ylabel(ylabel)
-    axes[0][-1].legend(fontsize=7)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    axes[-1].legend(fontsize=7)
+    save_figure(fig, path)
 
 
 def load_general(paths: list[str | Path]) -> pd.DataFrame:
@@ -134,17 +146,10 @@ def eta_table(df: pd.DataFrame, etas: list[float]) -> pd.DataFrame:
 
 
 def plot_eta(table: pd.DataFrame, path: str | Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    fig, (ax,) = new_figure()
     for metric in table.columns:
         ax.plot(table.index, table[metric], marker="o", label=metric)
     ax.set_xlabel("η (DeltaEdit trigger threshold)")
     ax.set_ylabel("%")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)

@@ -222,6 +222,13 @@ def _jsonable(info: dict) -> dict:
     return json.loads(json.dumps(info, default=float))
 
 
+def read_checkpoint(ckpt_dir: str | Path) -> tuple[dict[int, torch.Tensor], list[int], dict]:
+    """The checkpoint contract read back: (deltas, edited case ids in edit order, diagnostics)."""
+    d = Path(ckpt_dir)
+    return (load_deltas(d / "deltas.safetensors"), json.loads((d / "edited.json").read_text()),
+            json.loads((d / "diagnostics.json").read_text()))
+
+
 def load_deltas(path: str | Path) -> dict[int, torch.Tensor]:
     """Read a checkpoint's deltas.safetensors back into {layer: Δ [d, m]}."""
     return {int(k.split(".")[1]): v for k, v in load_file(str(path)).items()}

@@ -42,25 +42,20 @@ def tsne_pairs(base: torch.Tensor, edited: dict[str, torch.Tensor], seed: int = 
 
 
 def plot_tsne(points: dict[str, np.ndarray], n: int, title: str, path: str | Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from deltaedit.report import new_figure, save_figure
 
     names = list(points)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.2), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    fig, axes = new_figure(len(names), width=3.2)
+    for ax, name in zip(axes, names):
         p = points[name]
         ax.scatter(p[:n, 0], p[:n, 1], s=3, alpha=0.6, label="before")
         ax.scatter(p[n:, 0], p[n:, 1], s=3, alpha=0.6, label="after")
         ax.set_title(name, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    axes[0][0].legend(fontsize=7, markerscale=3)
+    axes[0].legend(fontsize=7, markerscale=3)
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 @torch.no_grad()

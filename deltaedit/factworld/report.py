@@ -33,11 +33,9 @@ def markdown(summary: dict) -> str:
 
 
 def plot_editability(summary: dict, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from deltaedit.report import new_figure, save_figure
 
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig, (ax,) = new_figure(width=5)
     for arch, m in summary["models"].items():
         layers = sorted(int(k) for k in m["editability"])
         ax.plot(layers, [100 * m["editability"][str(l)] for l in layers], marker="o", label=arch)
@@ -47,6 +45,4 @@ def plot_editability(summary: dict, path: Path) -> None:
     ax.set_title("Fact world: editability by layer")
     ax.set_ylim(0, 102)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
