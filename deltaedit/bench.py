@@ -31,9 +31,10 @@ from deltaedit.models import load_model
 from deltaedit.runner import RunSettings, run_sequential
 
 
-def one_method(world: Path, arch: str, method: str, n_edits: int, hp_name: str, threads: int) -> dict:
+def one_method(world: Path, arch: str, method: str, n_edits: int, hp_name: str, threads: int,
+               device: str = "cpu") -> dict:
     torch.set_num_threads(threads)
-    model, tok = load_model(world / "models" / arch)
+    model, tok = load_model(world / "models" / arch, device=torch.device(device))
     records = load_counterfact(world / "counterfact.json")[:n_edits]
     m = get_method(method)
     hp = load_hparams(method, hp_name)
@@ -51,7 +52,9 @@ def one_method(world: Path, arch: str, method: str, n_edits: int, hp_name: str, 
     return {"method": method, "edits": n_edits, "median_s_edit_50": round(early, 4),
             "median_s_last_20": round(late, 4), "late_over_early": round(late / early, 3),
             "value_opt_share": round(sum(value_seconds) / sum(secs), 3), "wall_s": round(wall, 1),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            **({"peak_accelerator_mb": round(torch.accelerator.max_memory_allocated() / 2 ** 20, 1)}
+               if device != "cpu" else {}), "device": device}
 
 
 def main(argv=None) -> int:
@@ -62,23 +65,31 @@ def main(argv=None) -> int:
     ap.add_argument("--methods", nargs="+", default=["ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit"])
     ap.add_argument("--edits", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="torch device of the run, e.g. cuda:0")
+    ap.add_argument("--parallel", type=int, default=1, help="methods run at once (each in its own process)")
     ap.add_argument("--single", action="store_true", help=argparse.SUPPRESS)   # child mode: one method
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     hp_name = args.hparams_model or f"factworld-{args.arch}"
     if args.single:
-        res = one_method(args.world, args.arch, args.methods[0], args.edits, hp_name, args.threads)
+        res = one_method(args.world, args.arch, args.methods[0], args.edits, hp_name, args.threads, args.device)
         sys.stdout.write(json.dumps(res) + "\n")
         return 0
-    rows = []
-    for method in args.methods:
-        out = subprocess.run([sys.executable, "-m", "deltaedit.bench", "--single", "--world", str(args.world),
-                              "--arch", args.arch, "--hparams-model", hp_name, "--methods", method,
-                              "--edits", str(args.edits), "--threads", str(args.threads)],
-                             check=True, capture_output=True, text=True)
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        sys.stdout.write(json.dumps(rows[-1]) + "\n")
-        sys.stdout.flush()
+    def child(method: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "deltaedit.bench", "--single", "--world", str(args.world),
+                                 "--arch", args.arch, "--hparams-model", hp_name, "--methods", method,
+                                 "--edits", str(args.edits), "--threads", str(args.threads), "--device", args.device],
+                                stdout=subprocess.PIPE, text=True)
+
+    pending = list(args.methods)
+    while pending:                       # --parallel methods at a time; a method's numbers are its own process's
+        batch, pending = pending[: args.parallel], pending[args.parallel:]
+        for method, proc in [(m, child(m)) for m in batch]:
+            out, _ = proc.communicate()
+            if proc.returncode:
+                raise RuntimeError(f"benchmark of {method!r} failed (exit {proc.returncode})")
+            sys.stdout.write(out.strip().splitlines()[-1] + "\n")
+            sys.stdout.flush()
     return 0
 
 

@@ -78,15 +78,33 @@ class HParams:
 
     @classmethod
     def from_yaml(cls, path: str | Path):
-        with open(path) as f:
-            data = yaml.safe_load(f)
-        return cls.from_dict(data or {}, str(path))
+        return cls.from_dict(_read_yaml(Path(path)), str(path))
 
     def validate(self, source: str) -> None:
         """Cross-field checks; subclasses extend."""
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """A file's mapping; `inherit: NAME` starts from NAME.yaml beside it (its keys win), so a model that
+    differs from another in a few values states only those, each with its reason."""
+    if path.resolve() in seen:
+        raise HParamsError(f"{path}: inherit cycle through {[str(p) for p in seen]}")
+    with open(path) as f:
+        data = yaml.safe_load(f) or {}
+    if not isinstance(data, dict):
+        raise HParamsError(f"{path}: expected a mapping of hyperparameters, got {type(data).__name__}")
+    parent = data.pop("inherit", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise HParamsError(f"{path}: key 'inherit' must name a file beside it, got {parent!r}")
+    base = path.with_name(f"{parent}.yaml")
+    if not base.exists():
+        raise HParamsError(f"{path}: inherits {parent!r}, but {base} does not exist")
+    return {**_read_yaml(base, seen + (path.resolve(),)), **data}
 
 
 def hparams_path(method: str, model: str, folder: str | Path | None = None) -> Path:

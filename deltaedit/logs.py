@@ -13,3 +13,12 @@ def to_file(path: str) -> None:
     logging.captureWarnings(True)
     warnings.simplefilter("default")
     sys.stderr = open(path, "a", buffering=1)
+
+
+def start_job(log_path: str, threads: int) -> None:
+    """A workflow job: logs to its file, and torch uses the threads Snakemake gave the job (torch would
+    otherwise take every core while Snakemake schedules other jobs beside it)."""
+    import torch
+
+    to_file(log_path)
+    torch.set_num_threads(max(1, threads))

@@ -81,8 +81,10 @@ def edit_job(model_path: str, records_path: str, dataset: str, method: str, hpar
 
 
 def score_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str, reference_json: str | None,
-              out_json: str) -> None:
-    """Score the records edited up to this checkpoint on base model + checkpoint deltas."""
+              out_json: str, general: dict | None = None, n_run: int | None = None,
+              general_json: str | None = None) -> None:
+    """Score the records edited up to this checkpoint on base model + checkpoint deltas; with `general_json`
+    also the general capability (lm-eval, `general` = the config's section) on the same loaded model."""
     model, tok = load_model(model_path, device=device())
     deltas, edited, diagnostics = read_checkpoint(ckpt_dir)
     by_id = {r.request.case_id: r for r in load_records(records_path, dataset, on_invalid="skip")}
@@ -90,21 +92,22 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str, r
     reference = None
     if reference_json and dataset == "counterfact":
         reference = {int(k): v for k, v in json.loads(Path(reference_json).read_text()).items()}
+    specs = general_specs(records_path, dataset, general, n_run) if general_json else []   # before the deltas
     with applied(model, deltas):
         rows = score_records(model, tok, records, reference)
+        if general_json:
+            _write_general(model, tok, specs, len(edited), general_json)
     metrics = CF_METRICS if dataset == "counterfact" else ZSRE_METRICS
     write_json({"n_edits": len(edited), "summary": summarize(rows, metrics), "records": rows,
                 "diagnostics": diagnostics}, out_json)
 
 
-def general_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str | None, tasks: list[str],
-                glue_dir: str | None, limit: int | None, n_run: int, out_json: str) -> None:
-    """General capability (lm-eval) of the base model plus a checkpoint's deltas (none: the unedited model).
+def general_specs(records_path: str, dataset: str, general: dict, n_run: int) -> list[dict]:
+    """lm-eval task configs of the config's `general` section. `world_facts` asks facts outside the run's
+    `n_run` edited records; the paper's tasks read `general.glue_dir`."""
+    from deltaedit.eval.general import paper_tasks, world_tasks
 
-    `world_facts` asks facts outside the run's `n_run` edited records; the paper's tasks read `glue_dir`."""
-    from deltaedit.eval.general import general_capability, paper_tasks, world_tasks
-
-    model, tok = load_model(model_path, device=device())
+    tasks, limit = general.get("tasks", []), general.get("limit")
     specs = []
     if "world_facts" in tasks:
         records = load_records(records_path, dataset, on_invalid="skip")
@@ -112,13 +115,22 @@ def general_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str 
         specs += world_tasks(records, edited, limit=limit or 200)
     paper = [t for t in tasks if t != "world_facts"]          # paper_tasks rejects unknown names
     if paper:
-        if not glue_dir:
+        if not general.get("glue_dir"):
             raise ValueError(f"general-capability tasks {paper} need general.glue_dir (AlphaEdit's JSON subsets)")
-        specs += paper_tasks(glue_dir, paper, limit=limit)
-    deltas, edited, _ = read_checkpoint(ckpt_dir) if ckpt_dir is not None else ({}, [], {})
-    with applied(model, deltas):
-        scores = general_capability(model, tok, specs)
-    write_json({"n_edits": len(edited), "tasks": scores}, out_json)
+        specs += paper_tasks(general["glue_dir"], paper, limit=limit)
+    return specs
+
+
+def _write_general(model, tok, specs: list[dict], n_edits: int, out_json: str) -> None:
+    from deltaedit.eval.general import general_capability
+
+    write_json({"n_edits": n_edits, "tasks": general_capability(model, tok, specs) if specs else {}}, out_json)
+
+
+def general_job(model_path: str, records_path: str, dataset: str, general: dict, n_run: int, out_json: str) -> None:
+    """General capability of the unedited model (the reference of Figure 7)."""
+    model, tok = load_model(model_path, device=device())
+    _write_general(model, tok, general_specs(records_path, dataset, general, n_run), 0, out_json)
 
 
 def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_seed: int | None, out_dir: str) -> None:

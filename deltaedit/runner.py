@@ -106,7 +106,7 @@ def checkpoint_diagnostics(st: RunState, layers: list[int]) -> dict:
         if not st.diag.get(f"K.{l}"):
             continue
         k, y = torch.stack(st.diag[f"K.{l}"], 1), torch.stack(st.diag[f"Y.{l}"], 1)
-        out["noise_E"][str(l)] = noise_E(st.total[l], k, y)
+        out["noise_E"][str(l)] = noise_E(st.total[l].cpu(), k, y)      # the trace is kept on the CPU
         if len(st.diag.get(f"B.{l}", [])) == k.shape[1]:
             b = torch.stack(st.diag[f"B.{l}"], 1)
             out["mean_k_beta"][str(l)] = mean_k_beta(k, b)

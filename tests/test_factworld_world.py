@@ -1,9 +1,11 @@
 """The fact world's generator: determinism, formats, and the properties the records need."""
 import hashlib
 
+import pytest
+
 from deltaedit.data import load_counterfact, load_zsre
 from deltaedit.factworld.build import write_world
-from deltaedit.factworld.records import counterfact_records
+from deltaedit.factworld.records import counterfact_records, zsre_records
 from deltaedit.factworld.relations import RELATIONS
 from deltaedit.factworld.world import WorldSpec, biography, make_world
 
@@ -77,3 +79,21 @@ def test_no_prompt_is_a_prefix_of_another():
     ambiguous: the model then rightly predicts the longer template's next word instead of the object."""
     prompts = [t.format("S") for r in RELATIONS for t in r.templates] + [r.question.format("S") for r in RELATIONS]
     assert not [(a, b) for a in prompts for b in prompts if a != b and b.startswith(a + " ")]
+
+
+def test_unique_surnames_and_bystanders():
+    """The small world's options: one surname per subject; records only edit the editable subjects, and
+    neighbourhood prompts and ZsRE's unrelated questions name only bystanders (never-edited subjects)."""
+    w = make_world(WorldSpec(n_subjects=60, n_relations=6, n_objects=4, seed=2, unique_surnames=True, n_bystanders=30))
+    surnames = [s.split()[-1] for s in w.subjects]
+    assert len(set(surnames)) == len(surnames)
+    assert w.editable == w.subjects[:30] and w.bystanders == w.subjects[30:]
+    cf, zs = counterfact_records(w, 2), zsre_records(w, 2)
+    assert len(cf) == len(zs) == 30 * 6
+    assert {r["requested_rewrite"]["subject"] for r in cf} == set(w.editable)
+    for r in cf:
+        for p in r["neighborhood_prompts"]:
+            assert [s for s in w.subjects if s in p][0] in w.bystanders, p
+    assert all(any(s in r["loc"] for s in w.bystanders) for r in zs)
+    with pytest.raises(ValueError, match="n_bystanders"):
+        WorldSpec(n_subjects=10, n_bystanders=10)

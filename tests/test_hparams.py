@@ -43,3 +43,19 @@ def test_bad_files_name_the_key(tmp_path, text, msg):
 def test_unknown_model_lists_available():
     with pytest.raises(FileNotFoundError, match="gpt2-xl"):
         hparams_path("memit", "gpt-5")
+
+
+def test_inherit_starts_from_the_named_file_and_its_own_keys_win(tmp_path):
+    (tmp_path / "base.yaml").write_text("layers: [1, 2]\nv_lr: 0.5\nmom2_update_weight: 30.0\n")
+    (tmp_path / "child.yaml").write_text("inherit: base\nlayers: [0, 1]\n")
+    hp = load_hparams("memit", tmp_path / "child.yaml")
+    assert hp.layers == [0, 1] and hp.v_lr == 0.5 and hp.mom2_update_weight == 30.0
+
+
+@pytest.mark.parametrize("text,msg", [("inherit: nowhere\n", "does not exist"), ("inherit: [a]\n", "must name a file"),
+                                      ("inherit: loop\n", "inherit cycle")])
+def test_bad_inherit_names_the_file(tmp_path, text, msg):
+    (tmp_path / "loop.yaml").write_text(text)
+    with pytest.raises(HParamsError, match=msg) as e:
+        load_hparams("memit", tmp_path / "loop.yaml")
+    assert "loop.yaml" in str(e.value)

@@ -48,7 +48,7 @@ def ridge_with_cov(resid: torch.Tensor, keys: torch.Tensor, c0: torch.Tensor,
 
     Returns (Δ [d, m], β [m, n]) with β = (λ C0 + K Kᵀ)⁻¹ K, so Δ = R βᵀ."""
     k = keys.double()
-    a = lam * c0.double() + k @ k.T
+    a = lam * c0.to(k.device, torch.float64) + k @ k.T     # C0 is kept on the CPU with the statistics
     adj = _solve_spd(a, k, "MEMIT ridge solve")          # [m, n]
     return (resid.double() @ adj.T).float(), adj.float()
 

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import torch
 from tqdm.auto import tqdm
 
 from deltaedit.api import edit, load_hparams, make_context
@@ -63,9 +64,10 @@ def main(argv=None) -> int:
     ap.add_argument("--sequential", type=int, default=20)
     ap.add_argument("--sequential-method", default="alphaedit")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda:0")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    model, tok = load_model(args.world / "models" / args.arch)
+    model, tok = load_model(args.world / "models" / args.arch, device=torch.device(args.device))
     records = load_counterfact(args.world / "counterfact.json")
     n = max(args.single, args.sequential)
     reference = unedited_predictions(model, tok, records[:n])

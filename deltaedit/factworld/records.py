@@ -2,8 +2,9 @@
 
 CounterFact records are built like the real ones: the main prompt is template 0 of the relation; each
 paraphrase prompt is a sentence of the world (a fact about someone else) followed by another template;
-neighbourhood prompts are other subjects with the same relation and the same true object; attribute
-prompts are subjects that hold the new object. One record per fact, in a seeded order.
+neighbourhood prompts are other subjects with the same relation and the same true object (bystanders,
+never edited, when the world has them); attribute prompts are subjects that hold the new object. One
+record per fact of an editable subject, in a seeded order.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _new_object(world: World, rid: str, true: str, rng: random.Random) -> str:
 
 
 def _facts_in_order(world: World, seed: int) -> list[tuple[str, str]]:
-    facts = [(s, r.rid) for s in world.subjects for r in world.relations]
+    facts = [(s, r.rid) for s in world.editable for r in world.relations]
     random.Random(seed).shuffle(facts)
     return facts
 
@@ -38,7 +39,7 @@ def counterfact_records(world: World, seed: int = 0, n_neighbours: int = 10) -> 
             other = rng.choice([x for x in world.subjects if x != s])
             r2 = rng.choice(world.relations)
             para.append(f"{fact_sentence(r2, other, world.facts[other][r2.rid], rng)} {tmpl.format(s)}")
-        neigh = [x for x in world.holders(rid, true) if x != s]
+        neigh = [x for x in world.holders(rid, true, world.bystanders) if x != s]
         attr = [x for x in world.holders(rid, new)]
         out.append({
             "case_id": case_id,
@@ -63,7 +64,7 @@ def zsre_records(world: World, seed: int = 0) -> list[dict]:
         rel = world.relation(rid)
         true = world.facts[s][rid]
         new = _new_object(world, rid, true, rng)
-        other = rng.choice([x for x in world.subjects if x != s])
+        other = rng.choice([x for x in world.bystanders if x != s])
         r2 = rng.choice(world.relations)
         src = rel.question.format(s)
         out.append({"case_id": case_id, "subject": s, "src": src, "pred": true, "rephrase": rel.templates[1].format(s),

@@ -21,7 +21,7 @@ from deltaedit.core.keys import compute_keys
 from deltaedit.hparams import HParamsError
 from deltaedit.methods.alphaedit import AlphaEdit, AlphaEditHParams
 from deltaedit.methods.base import register
-from deltaedit.models import weight_shape
+from deltaedit.models import device_of, weight_shape
 
 RULES = {  # warm-up, max share of dim(α) removed, eigenvalue threshold, threshold relative to λ_max
     "paper": dict(warmup=5, max_removed_frac=0.75, eig_threshold=1e-6, eig_relative=True),
@@ -115,7 +115,7 @@ class DeltaEdit(AlphaEdit):
             basis = influence_basis(dhist, n if hp.trigger == "code" else None, hp)
             removed = basis.shape[1]
             if removed:
-                project = lambda a, u=basis.to(dhist.device): a - u @ (u.T @ a)   # α ← (I − Û Ûᵀ) α
+                project = lambda a, u=basis.to(device_of(model)): a - u @ (u.T @ a)   # α ← (I − Û Ûᵀ) α
         deltas, trace = super().compute_deltas(model, tok, requests, hp, state, ctx, project, hp.early_stop_prob)
         state.tensors["dhist"] = dhist + deltas[z].to(dhist)
         trace.info.update(trigger=info, removed_rank=removed)

@@ -21,7 +21,7 @@ rule edit_run:
         "logs/edit_run/{model}_{dataset}_{method}.log",
     benchmark:
         "benchmarks/edit_run/{model}_{dataset}_{method}.tsv"
-    threads: 2
+    threads: 1   # many small jobs: on a laptop two run side by side
     resources:
         gpu=1,
     script:

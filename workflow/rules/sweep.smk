@@ -19,7 +19,7 @@ rule eta_run:
         "logs/eta_run/{model}_{dataset}_{eta}_{n}.log",
     benchmark:
         "benchmarks/eta_run/{model}_{dataset}_{eta}_{n}.tsv"
-    threads: 2
+    threads: 1   # many small jobs: on a laptop two run side by side
     resources:
         gpu=1,
     script:
@@ -33,7 +33,7 @@ use rule score_checkpoint as score_eta with:
         reference="resources/reference/{model}/{dataset}.json",
         deltas="results/sweep/eta/{model}/{dataset}/{eta}/ckpt_{n}/deltas.safetensors",
     output:
-        "results/sweep_scores/eta/{model}/{dataset}/{eta}/{n}.json",
+        scores="results/sweep_scores/eta/{model}/{dataset}/{eta}/{n}.json",
     log:
         "logs/score_eta/{model}_{dataset}_{eta}_{n}.log",
     benchmark:

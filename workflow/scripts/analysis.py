@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from deltaedit.logs import to_file
+from deltaedit.logs import start_job
 from deltaedit.pipeline import analysis_job
 
-to_file(snakemake.log[0])
+start_job(snakemake.log[0], snakemake.threads)
 p, out = snakemake.params, snakemake.output
 ckpts = {m: str(Path(d).parent) for m, d in zip(p.methods, snakemake.input.deltas)}
 analysis_job(p.model, snakemake.input.records, snakemake.wildcards.dataset, ckpts, p.n_prompts, p.n_cases,

@@ -1,5 +1,5 @@
 from deltaedit.data.download import download
-from deltaedit.logs import to_file
+from deltaedit.logs import start_job
 
-to_file(snakemake.log[0])
+start_job(snakemake.log[0], snakemake.threads)
 download(snakemake.wildcards.name, snakemake.output[0])

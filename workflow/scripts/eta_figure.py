@@ -1,7 +1,7 @@
-from deltaedit.logs import to_file
+from deltaedit.logs import start_job
 from deltaedit.report import eta_table, load_scores, plot_eta, write_table
 
-to_file(snakemake.log[0])
+start_job(snakemake.log[0], snakemake.threads)
 table = eta_table(load_scores(snakemake.input), snakemake.params.etas)
 write_table(table, snakemake.output.table[0][: -len(".csv")])
 plot_eta(table, snakemake.output.figure)

@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from deltaedit.logs import to_file
+from deltaedit.logs import start_job
 from deltaedit.pipeline import edit_job
 
-to_file(snakemake.log[0])
+start_job(snakemake.log[0], snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 edit_job(p.model, snakemake.input.records, w.dataset, "deltaedit", p.hparams, snakemake.input.templates,
          snakemake.input.stats, str(Path(snakemake.output.deltas).parent.parent), p.checkpoints, p.order_seed,

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from deltaedit.factworld.build import make_files
-from deltaedit.logs import to_file
+from deltaedit.logs import start_job
 
-to_file(snakemake.log[0])
+start_job(snakemake.log[0], snakemake.threads)
 make_files(snakemake.wildcards.world, Path(snakemake.output.world).parent)

@@ -2,9 +2,9 @@ from pathlib import Path
 
 from deltaedit.factworld.records import write_json
 from deltaedit.factworld.report import markdown, plot_editability, summarize
-from deltaedit.logs import to_file
+from deltaedit.logs import start_job
 
-to_file(snakemake.log[0])
+start_job(snakemake.log[0], snakemake.threads)
 checks = {Path(p).parent.name: Path(p) for p in snakemake.input.checks}
 models = {Path(p).name: Path(p) for p in snakemake.input.models}
 summary = summarize(Path(snakemake.input.world).parent, checks, models)

@@ -1,7 +1,7 @@
-from deltaedit.logs import to_file
+from deltaedit.logs import start_job
 from deltaedit.report import general_table, load_general, plot_general, write_table
 
-to_file(snakemake.log[0])
+start_job(snakemake.log[0], snakemake.threads)
 df = load_general(snakemake.input)
 write_table(general_table(df), snakemake.output.table[0][: -len(".csv")])
 plot_general(df, "f1", "F1", snakemake.output.f1)

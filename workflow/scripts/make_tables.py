@@ -1,7 +1,7 @@
-from deltaedit.logs import to_file
+from deltaedit.logs import start_job
 from deltaedit.report import load_scores, per_checkpoint, table1, write_table
 
-to_file(snakemake.log[0])
+start_job(snakemake.log[0], snakemake.threads)
 df = load_scores(snakemake.input)
 write_table(table1(df), snakemake.output.table1[0][: -len(".csv")])
 write_table(per_checkpoint(df, "noise_E"), snakemake.output.table2[0][: -len(".csv")])

@@ -1,7 +1,7 @@
-from deltaedit.logs import to_file
+from deltaedit.logs import start_job
 from deltaedit.report import load_scores, plot_curves
 
-to_file(snakemake.log[0])
+start_job(snakemake.log[0], snakemake.threads)
 df = load_scores(snakemake.input)
 plot_curves(df, "efficacy_top", "Efficacy top (%)", snakemake.output.efficacy)
 plot_curves(df, "noise_E", "noise_E at the last edited layer", snakemake.output.noise)

@@ -1,6 +1,6 @@
-from deltaedit.logs import to_file
+from deltaedit.logs import start_job
 from deltaedit.pipeline import reference_job
 
-to_file(snakemake.log[0])
+start_job(snakemake.log[0], snakemake.threads)
 reference_job(snakemake.params.model, snakemake.input.records, snakemake.wildcards.dataset, snakemake.params.n,
               snakemake.output[0])
