@@ -57,6 +57,7 @@ class RunState:
     total: dict[int, torch.Tensor]
     method_state: EditState
     diag: dict[str, list[torch.Tensor]] = field(default_factory=dict)   # "K.l", "Y.l", "B.l" -> columns
+    key: dict = field(default_factory=dict)   # what the run is (run_key): a state is resumed only by the same run
 
 
 def _atomic_dir(final: Path, write) -> None:
@@ -79,19 +80,33 @@ def _save_state(out: Path, st: RunState) -> None:
         diag = {k: torch.stack(v, 1).contiguous() for k, v in st.diag.items() if v}
         save_file(diag or {"_": torch.zeros(0)}, d / "diag.safetensors")
         (d / "state.json").write_text(json.dumps({"n_done": st.n_done, "order": st.order,
-                                                  "scalars": st.method_state.scalars}))
+                                                  "scalars": st.method_state.scalars, "key": st.key}))
     _atomic_dir(out / "state", write)
 
 
-def _load_state(out: Path) -> RunState | None:
+def run_key(method: Method, hp, requests: list[EditRequest], settings: RunSettings) -> dict:
+    return {"method": method.name, "hparams": hp.to_dict(), "cases": [r.case_id for r in requests],
+            "order_seed": settings.order_seed, "batch_size": settings.batch_size}
+
+
+def _load_state(out: Path, key: dict, checkpoints: list[int]) -> RunState | None:
+    """The saved state if it belongs to this run and its checkpoints are all on disk; else None (start
+    afresh: a rerun with other hparams, or one whose outputs were deleted, must not resume)."""
     d = out / "state"
     if not (d / "state.json").exists():
         return None
     meta = json.loads((d / "state.json").read_text())
+    if meta.get("key") != json.loads(json.dumps(key)):
+        log.warning("%s holds the state of another run (method, hparams, records or order differ): starting afresh", d)
+        return None
+    missing = [n for n in checkpoints if n <= meta["n_done"] and not (out / f"ckpt_{n}" / "deltas.safetensors").exists()]
+    if missing:
+        log.warning("checkpoints %s of the saved state in %s are missing: starting afresh", missing, d)
+        return None
     total = {int(k.split(".")[1]): v for k, v in load_file(d / "total.safetensors").items()}
     tensors = {k: v for k, v in load_file(d / "method.safetensors").items() if k != "_"}
     diag = {k: list(v.unbind(1)) for k, v in load_file(d / "diag.safetensors").items() if k != "_"}
-    return RunState(meta["n_done"], meta["order"], total, EditState(tensors, meta["scalars"]), diag)
+    return RunState(meta["n_done"], meta["order"], total, EditState(tensors, meta["scalars"]), diag, meta["key"])
 
 
 def _prob(model, tok, req: EditRequest) -> float:
@@ -133,9 +148,10 @@ def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: l
         raise ValueError(f"last checkpoint {settings.checkpoints[-1]} exceeds the {len(requests)} requests")
     layers = method.edited_layers(hp)
     w0 = snapshot(model, layers)
-    st = _load_state(out)
+    key = run_key(method, hp, requests, settings)
+    st = _load_state(out, key, settings.checkpoints)
     if st is None:
-        st = RunState(0, edit_order(len(requests), settings.order_seed), {}, method.init_state(model, hp, ctx))
+        st = RunState(0, edit_order(len(requests), settings.order_seed), {}, method.init_state(model, hp, ctx), key=key)
         log.info("starting %s on %d requests", method.name, settings.checkpoints[-1])
     else:
         log.info("resuming %s after %d edits", method.name, st.n_done)

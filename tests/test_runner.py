@@ -90,3 +90,16 @@ def test_bad_settings():
         RunSettings([5, 3])
     with pytest.raises(ValueError, match="batch_size"):
         RunSettings([1], batch_size=0)
+
+
+def test_a_state_from_another_run_or_with_missing_checkpoints_is_not_resumed(tmp_path):
+    """A rerun after an hparams change (or after its outputs were deleted) starts afresh instead of
+    resuming a finished state that belongs to another run."""
+    _, fresh = _run(tmp_path / "fresh", "alphaedit", RunSettings([3, 6], order_seed=1))
+    _run(tmp_path / "reused", "alphaedit")                                        # order_seed 0 finished here
+    _, rerun = _run(tmp_path / "reused", "alphaedit", RunSettings([3, 6], order_seed=1))
+    assert all(torch.equal(fresh[l], rerun[l]) for l in fresh)
+    (tmp_path / "reused" / "ckpt_6" / "deltas.safetensors").unlink()                # Snakemake deleted an output
+    _, again = _run(tmp_path / "reused", "alphaedit", RunSettings([3, 6], order_seed=1))
+    assert (tmp_path / "reused" / "ckpt_6" / "deltas.safetensors").exists()
+    assert all(torch.equal(fresh[l], again[l]) for l in fresh)

@@ -92,6 +92,13 @@ def corpus_ref(wildcards):
     return "wikipedia" if is_hub(wildcards.model) else corpus_file(wildcards)
 
 
+def hparams_values(wildcards, method=None):
+    """The resolved hparams of a run, as a param: editing a YAML file reruns the runs that use it."""
+    from deltaedit.api import load_hparams
+
+    return load_hparams(method or wildcards.method, MODELS[wildcards.model]["hparams"]).to_dict()
+
+
 def stats_layers(model):
     """Union of the layers whose key statistics any configured method needs for this model."""
     from deltaedit.api import load_hparams

@@ -12,6 +12,7 @@ rule edit_run:
     params:
         model=model_ref,
         hparams=lambda wc: MODELS[wc.model]["hparams"],
+        hparams_values=hparams_values,
         checkpoints=CKPTS,
         order_seed=config["order_seed"],
         method_modules=METHOD_MODULES,

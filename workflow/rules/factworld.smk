@@ -21,6 +21,7 @@ rule factworld_pretrain:
     benchmark:
         "benchmarks/factworld_pretrain/{world}_{arch}.tsv"
     threads: 2
+    priority: 10   # on the critical path: every job of the model waits for it, so it goes before scoring jobs
     script:
         "../scripts/factworld_pretrain.py"
 

@@ -11,6 +11,7 @@ rule eta_run:
     params:
         model=model_ref,
         hparams=lambda wc: MODELS[wc.model]["hparams"],
+        hparams_values=lambda wc: hparams_values(wc, "deltaedit"),
         checkpoints=lambda wc: [int(wc.n)],
         order_seed=config["order_seed"],
     wildcard_constraints:
