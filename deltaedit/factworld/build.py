@@ -149,5 +149,6 @@ def world_stats(out: Path) -> dict:
     world = json.loads((out / "world.json").read_text())
     n_records = len(json.loads((out / "counterfact.json").read_text()))
     vocab = len(json.loads((out / "tokenizer" / "tokenizer.json").read_text())["model"]["vocab"])
-    return {"subjects": len(world["subjects"]), "relations": len(world["relations"]), "facts": n_records,
-            "vocab": vocab}
+    return {"subjects": len(world["subjects"]), "relations": len(world["relations"]),
+            "facts": len(world["subjects"]) * len(world["relations"]), "records": n_records,
+            "bystanders": world["spec"].get("n_bystanders", 0), "vocab": vocab}

@@ -18,7 +18,9 @@ def summarize(world_dir: Path, checks: dict[str, Path], model_dirs: dict[str, Pa
 
 def markdown(summary: dict) -> str:
     w = summary["world"]
-    lines = [f"Fact world: {w['subjects']} subjects x {w['relations']} relations = {w['facts']} facts, "
+    edited = (f", {w['records']} in the edit records ({w['bystanders']} subjects are never-edited bystanders)"
+              if w.get("bystanders") else "")
+    lines = [f"Fact world: {w['subjects']} subjects x {w['relations']} relations = {w['facts']} facts{edited}, "
              f"BPE vocabulary {w['vocab']}.", "",
              "| model | parameters | layers x width | pretraining (min) | main top-1 | paraphrase top-1 | "
              "neighbourhood top-1 | editability by layer (value optimisation at the subject) |",
