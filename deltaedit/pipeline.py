@@ -87,12 +87,13 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str, r
     also the general capability (lm-eval, `general` = the config's section) on the same loaded model."""
     model, tok = load_model(model_path, device=device())
     deltas, edited, diagnostics = read_checkpoint(ckpt_dir)
-    by_id = {r.request.case_id: r for r in load_records(records_path, dataset, on_invalid="skip")}
+    all_records = load_records(records_path, dataset, on_invalid="skip")
+    by_id = {r.request.case_id: r for r in all_records}
     records = [by_id[c] for c in edited]
     reference = None
     if reference_json and dataset == "counterfact":
         reference = {int(k): v for k, v in json.loads(Path(reference_json).read_text()).items()}
-    specs = general_specs(records_path, dataset, general, n_run) if general_json else []   # before the deltas
+    specs = general_specs(all_records, general, n_run) if general_json else []   # before the deltas
     with applied(model, deltas):
         rows = score_records(model, tok, records, reference)
         if general_json:
@@ -102,7 +103,7 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str, r
                 "diagnostics": diagnostics}, out_json)
 
 
-def general_specs(records_path: str, dataset: str, general: dict, n_run: int) -> list[dict]:
+def general_specs(records: list, general: dict, n_run: int) -> list[dict]:
     """lm-eval task configs of the config's `general` section. `world_facts` asks facts outside the run's
     `n_run` edited records; the paper's tasks read `general.glue_dir`."""
     from deltaedit.eval.general import paper_tasks, world_tasks
@@ -110,7 +111,6 @@ def general_specs(records_path: str, dataset: str, general: dict, n_run: int) ->
     tasks, limit = general.get("tasks", []), general.get("limit")
     specs = []
     if "world_facts" in tasks:
-        records = load_records(records_path, dataset, on_invalid="skip")
         edited = {r.request.case_id for r in records[:n_run]}
         specs += world_tasks(records, edited, limit=limit or 200)
     paper = [t for t in tasks if t != "world_facts"]          # paper_tasks rejects unknown names
@@ -130,7 +130,8 @@ def _write_general(model, tok, specs: list[dict], n_edits: int, out_json: str) -
 def general_job(model_path: str, records_path: str, dataset: str, general: dict, n_run: int, out_json: str) -> None:
     """General capability of the unedited model (the reference of Figure 7)."""
     model, tok = load_model(model_path, device=device())
-    _write_general(model, tok, general_specs(records_path, dataset, general, n_run), 0, out_json)
+    records = load_records(records_path, dataset, on_invalid="skip")
+    _write_general(model, tok, general_specs(records, general, n_run), 0, out_json)
 
 
 def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_seed: int | None, out_dir: str) -> None:
