@@ -43,6 +43,13 @@ class ArchAdapter:
     def n_layers(self, model) -> int:
         return getattr(model.config, self.n_layer_attr)
 
+    def layer_of(self, model, name: str) -> int:
+        """Index of the block that is, or contains, module `name`."""
+        for layer in range(self.n_layers(model)):
+            if name == self.block(layer) or name.startswith(self.block(layer) + "."):
+                return layer
+        raise KeyError(f"{name!r} is not inside a block of this {self.model_type} model")
+
 
 def _conv1d_cls():
     from transformers.pytorch_utils import Conv1D

@@ -57,7 +57,6 @@ class RunState:
     total: dict[int, torch.Tensor]
     method_state: EditState
     diag: dict[str, list[torch.Tensor]] = field(default_factory=dict)   # "K.l", "Y.l", "B.l" -> columns
-    key: dict = field(default_factory=dict)   # what the run is (run_key): a state is resumed only by the same run
 
 
 def _atomic_dir(final: Path, write) -> None:
@@ -72,7 +71,8 @@ def _atomic_dir(final: Path, write) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _save_state(out: Path, st: RunState) -> None:
+def _save_state(out: Path, st: RunState, key: dict) -> None:
+    """Write the resume state with the key of the run it belongs to (run_key): only the same run resumes it."""
     def write(d: Path):
         save_file({f"layer.{l}": t.contiguous() for l, t in st.total.items()}, d / "total.safetensors")
         save_file({k: v.contiguous() for k, v in st.method_state.tensors.items()} or {"_": torch.zeros(0)},
@@ -80,7 +80,7 @@ def _save_state(out: Path, st: RunState) -> None:
         diag = {k: torch.stack(v, 1).contiguous() for k, v in st.diag.items() if v}
         save_file(diag or {"_": torch.zeros(0)}, d / "diag.safetensors")
         (d / "state.json").write_text(json.dumps({"n_done": st.n_done, "order": st.order,
-                                                  "scalars": st.method_state.scalars, "key": st.key}))
+                                                  "scalars": st.method_state.scalars, "key": key}))
     _atomic_dir(out / "state", write)
 
 
@@ -106,7 +106,7 @@ def _load_state(out: Path, key: dict, checkpoints: list[int]) -> RunState | None
     total = {int(k.split(".")[1]): v for k, v in load_file(d / "total.safetensors").items()}
     tensors = {k: v for k, v in load_file(d / "method.safetensors").items() if k != "_"}
     diag = {k: list(v.unbind(1)) for k, v in load_file(d / "diag.safetensors").items() if k != "_"}
-    return RunState(meta["n_done"], meta["order"], total, EditState(tensors, meta["scalars"]), diag, meta["key"])
+    return RunState(meta["n_done"], meta["order"], total, EditState(tensors, meta["scalars"]), diag)
 
 
 def _prob(model, tok, req: EditRequest) -> float:
@@ -151,7 +151,7 @@ def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: l
     key = run_key(method, hp, requests, settings)
     st = _load_state(out, key, settings.checkpoints)
     if st is None:
-        st = RunState(0, edit_order(len(requests), settings.order_seed), {}, method.init_state(model, hp, ctx), key=key)
+        st = RunState(0, edit_order(len(requests), settings.order_seed), {}, method.init_state(model, hp, ctx))
         log.info("starting %s on %d requests", method.name, settings.checkpoints[-1])
     else:
         log.info("resuming %s after %d edits", method.name, st.n_done)
@@ -191,7 +191,7 @@ def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: l
             if st.n_done in settings.checkpoints:
                 _write_checkpoint(out, model, method, hp, st, layers, requests)
             if st.n_done in settings.checkpoints or st.n_done % settings.save_every == 0:
-                _save_state(out, st)
+                _save_state(out, st, key)
     bar.close()
     return st.total
 

@@ -10,7 +10,7 @@ import torch
 
 from deltaedit.core.values import subject_last_index
 from deltaedit.eval.scoring import pad_right, prompt_ids
-from deltaedit.hooks import Capture
+from deltaedit.hooks import Capture, StopAfter
 from deltaedit.models import adapter_for, device_of
 from deltaedit.types import EditRequest
 
@@ -33,7 +33,9 @@ def template_keys(model, tok, request: EditRequest, layers: list[int], templates
     idx = torch.tensor([subject_last_index(tok, t, request) for t in templates])
     ids, mask = pad_right(rows, tok.pad_token_id, device_of(model))
     sites = [ad.key_site(l) for l in layers]
-    with Capture(model, sites, "input") as cap, Capture(model, [out_site] if out_site else [], "output") as out:
+    last = ad.block(max([*layers, *([ad.layer_of(model, out_site)] if out_site else [])]))
+    with Capture(model, sites, "input") as cap, Capture(model, [out_site] if out_site else [], "output") as out, \
+            StopAfter(model, last):                 # no block above the deepest one read needs to run
         model(input_ids=ids, attention_mask=mask)
     keys = {l: cap[s][torch.arange(len(rows)), idx].float() for l, s in zip(layers, sites)}
     hidden = None

@@ -16,8 +16,8 @@ from typing import Callable
 import torch
 
 from deltaedit.eval.scoring import pad_right, prompt_ids, target_ids
-from deltaedit.hooks import EditOutput, FrozenPrefix
-from deltaedit.models import adapter_for, device_of, weight_shape
+from deltaedit.core.suffix import SuffixForward
+from deltaedit.models import device_of, weight_shape
 from deltaedit.types import EditRequest
 
 
@@ -75,62 +75,38 @@ def optimise_value(model, tok, request: EditRequest, site: str, templates: list[
     device = device_of(model)
     rows, lookups, plens, tgt = build_prompts(tok, request, templates, cfg.kl_prompt)
     ids, mask = pad_right(rows, tok.pad_token_id, device)
-    n_rw = len(templates)
-    row_idx = torch.arange(len(rows), device=device)
-    look = torch.tensor(lookups, device=device)
-    # positions and ids of the target tokens for the rewriting rows: [n_rw, n_tgt]
-    tpos = torch.tensor([[plens[i] - 1 + j for j in range(len(tgt))] for i in range(n_rw)], device=device)
-    tids = torch.tensor(tgt, device=device).expand(n_rw, -1)
+    n_rw, n_tgt = len(templates), len(tgt)
+    # the logits the loss reads: target token j of rewriting row i at plens[i] - 1 + j, then the KL row's
+    # next-token distribution at the subject's last token
+    read_rows = [i for i in range(n_rw) for _ in range(n_tgt)] + [n_rw]
+    read_pos = [plens[i] - 1 + j for i in range(n_rw) for j in range(n_tgt)] + [lookups[-1]]
+    tids = torch.tensor(tgt, device=device).repeat(n_rw)
 
     d = weight_shape(model, 0)[0]                  # the residual-stream width, from the adapter
     delta = torch.zeros(d, device=device, dtype=torch.float32, requires_grad=True)
     opt = torch.optim.Adam([delta], lr=cfg.v_lr)
-    state: dict[str, torch.Tensor] = {}
-
-    def add_delta(h: torch.Tensor) -> torch.Tensor:
-        if "h_init" not in state:
-            state["h_init"] = h[0, lookups[0]].detach().float().clone()
-        h = h.clone()
-        h[row_idx, look] = h[row_idx, look] + delta.to(h.dtype)
-        return h
-
-    def forward():
-        with EditOutput(model, site, add_delta):
-            logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits.float()
-        logp = torch.log_softmax(logits, -1)
-        tok_lp = logp[torch.arange(n_rw, device=device)[:, None], tpos].gather(2, tids[..., None])[..., 0]
-        nll_rows = -tok_lp.mean(1)
-        kl_lp = logp[n_rw, lookups[-1]]
-        return nll_rows, kl_lp
 
     t0 = time.perf_counter()
-    with FrozenPrefix(model, frozen_blocks(model, site)):
-        res = _optimise(forward, delta, opt, state, cfg, request, project)
+    with SuffixForward(model, ids, mask, site, lookups, read_rows, read_pos) as fwd:
+        def forward():
+            logp = torch.log_softmax(fwd(delta).float(), -1)
+            nll_rows = -logp[:-1].gather(1, tids[:, None]).view(n_rw, n_tgt).mean(1)
+            return nll_rows, logp[-1]
+        res = _optimise(forward, delta, opt, fwd.h_init[0], cfg, request, project)
     res.seconds = time.perf_counter() - t0
     return res
 
 
-def frozen_blocks(model, site: str) -> list[str]:
-    """Blocks whose output does not depend on δ added at `site`: every block below the site's layer,
-    and the site's own block when δ is added to that block's output."""
-    ad = adapter_for(model)
-    for layer in range(ad.n_layers(model)):
-        if site == ad.block(layer):
-            return [ad.block(i) for i in range(layer + 1)]
-        if site.startswith(ad.block(layer) + "."):
-            return [ad.block(i) for i in range(layer)]
-    raise KeyError(f"{site!r} is not inside a block of this {ad.model_type} model")
-
-
-def _optimise(forward, delta, opt, state, cfg: ValueConfig, request: EditRequest, project) -> ValueResult:
+def _optimise(forward, delta, opt, h_init, cfg: ValueConfig, request: EditRequest, project) -> ValueResult:
     prob_before = prob_after = 0.0
     steps = 0
+    kl_init = None
+    h_norm = h_init.norm()
     for it in range(cfg.v_num_grad_steps):
         nll_rows, kl_lp = forward()
-        if "kl_init" not in state:
-            state["kl_init"] = kl_lp.detach().clone()
-        kl = torch.sum(kl_lp.exp() * (kl_lp - state["kl_init"]))
-        h_norm = state["h_init"].norm()
+        if kl_init is None:
+            kl_init = kl_lp.detach().clone()
+        kl = torch.sum(kl_lp.exp() * (kl_lp - kl_init))
         loss = nll_rows.mean() + cfg.kl_factor * kl + cfg.v_weight_decay * delta.norm() / h_norm ** 2
         if not torch.isfinite(loss):
             raise FloatingPointError(f"value optimisation for case {request.case_id} produced a non-finite loss")
@@ -152,5 +128,4 @@ def _optimise(forward, delta, opt, state, cfg: ValueConfig, request: EditRequest
             max_norm = cfg.clamp_norm_factor * h_norm
             if delta.norm() > max_norm:
                 delta.mul_(max_norm / delta.norm())
-    h_init = state["h_init"]
     return ValueResult(h_init + delta.detach(), delta.detach().clone(), h_init, prob_before, prob_after, steps)
