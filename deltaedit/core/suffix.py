@@ -42,6 +42,7 @@ class SuffixForward:
         self.read_rows = torch.tensor(read_rows, device=ids.device)
         self.read_pos = torch.tensor(read_pos, device=ids.device)
         self.base = model.base_model
+        self.cache_kw = _cache_kwarg(self.base)
         self.head = model.get_output_embeddings()
         self.frozen = FrozenPrefix(model, frozen_blocks(model, site))
 
@@ -91,7 +92,7 @@ class SuffixForward:
         self.frozen.cache.clear()                 # the blocks below the add point see a new input
 
     def _base(self, ids, mask, pos, cache):
-        kw = {_cache_kwarg(self.base): cache} if cache is not None else {}
+        kw = {self.cache_kw: cache} if cache is not None else {}
         return self.base(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=cache is not None,
                          **kw).last_hidden_state
 

@@ -7,12 +7,14 @@ returned.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import torch
 
 from deltaedit.core.keys import stack_keys
 from deltaedit.eval.scoring import prompt_ids, target_ids
+from deltaedit.hooks import FrozenPrefix
 from deltaedit.hparams import HParams, HParamsError
 from deltaedit.methods.base import Method, register
 from deltaedit.models import adapter_for, device_of, get_module, read_weight, restore, snapshot
@@ -48,20 +50,23 @@ class FT(Method):
         rows = [(prompt_ids(tok, r.filled), target_ids(tok, r.target_new)) for r in requests]
         trace = EditTrace(keys={l: stack_keys(model, tok, requests, l, ["{}"])[0]})
         opt = torch.optim.Adam([weight], lr=hp.lr, weight_decay=hp.weight_decay)
+        # one prompt: the blocks below the edited layer give the same output at every step
+        below = FrozenPrefix(model, [adapter_for(model).block(i) for i in range(l)]) if len(rows) == 1 else nullcontext()
         try:
-            for step in range(hp.num_steps):
-                loss = sum(self._loss(model, p, t, device) for p, t in rows) / len(rows)
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(f"FT loss is not finite for case {requests[0].case_id}")
-                trace.info["loss"] = loss.item()
-                if loss.item() < hp.early_stop_loss:
-                    break
-                (weight.grad,) = torch.autograd.grad(loss, [weight])
-                opt.step()
-                weight.grad = None
-                if hp.norm_constraint is not None:
-                    with torch.no_grad():
-                        weight.copy_(torch.clamp(weight, w0 - hp.norm_constraint, w0 + hp.norm_constraint))
+            with below:
+                for step in range(hp.num_steps):
+                    loss = sum(self._loss(model, p, t, device) for p, t in rows) / len(rows)
+                    if not torch.isfinite(loss):
+                        raise FloatingPointError(f"FT loss is not finite for case {requests[0].case_id}")
+                    trace.info["loss"] = loss.item()
+                    if loss.item() < hp.early_stop_loss:
+                        break
+                    (weight.grad,) = torch.autograd.grad(loss, [weight])
+                    opt.step()
+                    weight.grad = None
+                    if hp.norm_constraint is not None:
+                        with torch.no_grad():
+                            weight.copy_(torch.clamp(weight, w0 - hp.norm_constraint, w0 + hp.norm_constraint))
             delta = read_weight(model, l).float() - w0_math.float()
         finally:
             weight.grad = None

@@ -62,7 +62,8 @@ class ROME(Method):
                 trace.keys[l], trace.alphas[l] = k_plain[:, None], (res.target - res.h_init)[:, None]
                 trace.betas[l] = (u / torch.dot(u, k_plain))[:, None]
                 trace.info.update(value_prob_before=res.prob_before, value_prob_after=res.prob_after,
-                                  value_seconds=trace.info.get("value_seconds", 0.0) + res.seconds)
+                                  value_seconds=trace.info.get("value_seconds", 0.0) + res.seconds,
+                                  value_steps=trace.info.get("value_steps", 0) + res.steps)
         finally:
             restore(model, saved)
         return {l: total}, trace

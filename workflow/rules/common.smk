@@ -29,7 +29,6 @@ ETA = config.get("eta_sweep") or {"etas": []}           # Figure 9
 
 def _check_methods_and_hparams():
     """Unknown methods and bad hparams fail at parse time, before any job runs."""
-    from deltaedit.api import load_hparams
     from deltaedit.methods import get_method, load_method_modules
 
     load_method_modules(METHOD_MODULES)
@@ -38,8 +37,20 @@ def _check_methods_and_hparams():
         raise ValueError(f"methods {sorted(clash)} are both registered methods and external_methods")
     for method in METHODS:
         get_method(method)
-        for name, m in MODELS.items():
-            load_hparams(method, m["hparams"])
+        for model in MODELS:
+            hparams_for(method, model)
+
+
+HPARAMS = {}   # (method, model) -> loaded hparams, read once while the DAG is built
+
+
+def hparams_for(method, model):
+    from deltaedit.api import load_hparams
+
+    key = (method, model)
+    if key not in HPARAMS:
+        HPARAMS[key] = load_hparams(method, MODELS[model]["hparams"])
+    return HPARAMS[key]
 
 
 _check_methods_and_hparams()
@@ -94,19 +105,16 @@ def corpus_ref(wildcards):
 
 def hparams_values(wildcards, method=None):
     """The resolved hparams of a run, as a param: editing a YAML file reruns the runs that use it."""
-    from deltaedit.api import load_hparams
-
-    return load_hparams(method or wildcards.method, MODELS[wildcards.model]["hparams"]).to_dict()
+    return hparams_for(method or wildcards.method, wildcards.model).to_dict()
 
 
 def stats_layers(model):
     """Union of the layers whose key statistics any configured method needs for this model."""
-    from deltaedit.api import load_hparams
     from deltaedit.methods import get_method
 
     layers = set()
     for method in METHODS:
-        layers |= set(get_method(method).stats_layers(load_hparams(method, MODELS[model]["hparams"])))
+        layers |= set(get_method(method).stats_layers(hparams_for(method, model)))
     return sorted(layers)
 
 
