@@ -13,7 +13,10 @@ With the shipped hparams the value optimisation stops early once the target is r
 passes per edit is part of what the method does to the model (it grows when later edits are harder to
 make). `--steps N` runs every edit for exactly N passes with the early stops off — the setting of the
 official code's cost figure (20 steps, FACTWORLD.md) — so that the per-edit time measures the
-implementation alone. `--out DIR` writes each method's per-edit series (bench_<method>.json), the table
+implementation alone. `--shape 4x256` replaces the world's trained model by a seeded, untrained one of that
+depth and width (width/64 heads, a 4×width MLP) with the world's tokenizer — the official figure's model
+shape (4 layers, 256 wide, 3.7M parameters) for a like-for-like cost comparison; with `--steps` the work
+per edit does not depend on the weights. `--out DIR` writes each method's per-edit series (bench_<method>.json), the table
 (bench.md) and a figure of seconds per edit against the number of prior edits (bench.png).
 """
 from __future__ import annotations
@@ -36,11 +39,12 @@ from deltaedit.api import load_hparams
 from deltaedit.data import load_counterfact
 from deltaedit.factworld.edit_check import world_context
 from deltaedit.methods import get_method
-from deltaedit.models import load_model
+from deltaedit.factworld.pretrain import ModelSize, build_model
+from deltaedit.models import load_model, load_tokenizer
 from deltaedit.runner import RunSettings, run_sequential
 
 EARLY = slice(40, 60)      # edits 41–60
-COLUMNS = ["method", "edits", "steps_setting", "median_s_edit_50", "median_s_last_20", "late_over_early",
+COLUMNS = ["method", "model", "n_params", "edits", "steps_setting", "median_s_edit_50", "median_s_last_20", "late_over_early",
            "value_opt_share", "passes_50", "passes_last_20", "ms_per_pass_50", "ms_per_pass_last_20",
            "peak_rss_mb", "wall_s"]
 
@@ -75,10 +79,21 @@ def summarise(method: str, log: list[dict]) -> dict:
             "ms_per_pass_50": med(per_pass, early), "ms_per_pass_last_20": med(per_pass, late)}
 
 
+def shaped_model(world: Path, arch: str, shape: str, device: str):
+    """An untrained model of `shape` ("LAYERSxWIDTH") with the world's tokenizer (seeded initialisation)."""
+    n_layer, width = (int(x) for x in shape.lower().split("x"))
+    tok = load_tokenizer(world / "models" / arch)
+    size = ModelSize(arch, n_layer, width, max(1, width // 64), 4 * width)
+    return build_model(size, len(tok), seed=0).eval().to(device), tok
+
+
 def one_method(world: Path, arch: str, method: str, n_edits: int, hp_name: str, threads: int,
-               device: str = "cpu", steps: int | None = None) -> tuple[dict, list[float]]:
+               device: str = "cpu", steps: int | None = None, shape: str | None = None) -> tuple[dict, list[float]]:
     torch.set_num_threads(threads)
-    model, tok = load_model(world / "models" / arch, device=torch.device(device))
+    if shape:
+        model, tok = shaped_model(world, arch, shape, device)
+    else:
+        model, tok = load_model(world / "models" / arch, device=torch.device(device))
     records = load_counterfact(world / "counterfact.json")
     if len(records) < n_edits:
         raise ValueError(f"{world}/counterfact.json has {len(records)} records, fewer than --edits {n_edits}")
@@ -95,6 +110,7 @@ def one_method(world: Path, arch: str, method: str, n_edits: int, hp_name: str, 
         log = [json.loads(x) for x in (Path(tmp) / "edits.jsonl").read_text().splitlines()]
     res = summarise(method, log)
     res.update(steps_setting=steps or "hparams", wall_s=round(wall, 1), device=device, threads=threads,
+               model=shape or "trained", n_params=sum(p.numel() for p in model.parameters()),
                peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
     if device != "cpu":
         res["peak_accelerator_mb"] = round(torch.accelerator.max_memory_allocated() / 2 ** 20, 1)
@@ -129,6 +145,7 @@ def main(argv=None) -> int:
     ap.add_argument("--methods", nargs="+", default=["ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit"])
     ap.add_argument("--edits", type=int, default=1000)
     ap.add_argument("--steps", type=int, default=None, help="run every edit for exactly this many optimisation passes")
+    ap.add_argument("--shape", default=None, help="an untrained model of this LAYERSxWIDTH, e.g. 4x256")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", help="torch device of the run, e.g. cuda:0")
     ap.add_argument("--parallel", type=int, default=1, help="methods run at once (each in its own process)")
@@ -139,7 +156,7 @@ def main(argv=None) -> int:
     hp_name = args.hparams_model or f"factworld-{args.arch}"
     if args.single:
         res, secs = one_method(args.world, args.arch, args.methods[0], args.edits, hp_name, args.threads,
-                               args.device, args.steps)
+                               args.device, args.steps, args.shape)
         sys.stdout.write(json.dumps({**res, "seconds": secs}) + "\n")
         return 0
 
@@ -147,7 +164,8 @@ def main(argv=None) -> int:
         cmd = [sys.executable, "-m", "deltaedit.bench", "--single", "--world", str(args.world), "--arch", args.arch,
                "--hparams-model", hp_name, "--methods", method, "--edits", str(args.edits),
                "--threads", str(args.threads), "--device", args.device]
-        return subprocess.Popen(cmd + (["--steps", str(args.steps)] if args.steps else []), stdout=subprocess.PIPE, text=True)
+        cmd += (["--steps", str(args.steps)] if args.steps else []) + (["--shape", args.shape] if args.shape else [])
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
 
     results, series = [], {}
     pending = list(args.methods)
@@ -163,7 +181,7 @@ def main(argv=None) -> int:
             sys.stdout.write(json.dumps(res) + "\n")
             sys.stdout.flush()
     if args.out:
-        title = (f"{args.world.name} {args.arch}, {args.edits} sequential edits, "
+        title = (f"{args.world.name} {args.arch}{' untrained ' + args.shape if args.shape else ''}, {args.edits} sequential edits, "
                  f"{'%d passes per edit' % args.steps if args.steps else 'shipped hparams'}, "
                  f"{args.threads} thread(s), {args.device}, {args.parallel} method(s) at a time")
         write_outputs(args.out, results, series, title)

@@ -47,7 +47,8 @@ def test_fixed_steps_run_exactly_that_many_passes():
 
 
 def test_outputs_are_written(tmp_path):
-    res = [dict(summarise(m, [{"seconds": 1.0}] * 30), steps_setting=20, peak_rss_mb=1.0, wall_s=30.0) for m in "ab"]
+    res = [dict(summarise(m, [{"seconds": 1.0}] * 30), steps_setting=20, peak_rss_mb=1.0, wall_s=30.0, model="4x256",
+                n_params=10) for m in "ab"]
     write_outputs(tmp_path, res, {"a": [1.0] * 30, "b": [1.0] * 30}, "title")
     assert json.loads((tmp_path / "bench_a.json").read_text())["seconds"] == [1.0] * 30
     assert "| a " in (tmp_path / "bench.md").read_text() and (tmp_path / "bench.png").stat().st_size > 0
