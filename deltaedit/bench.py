@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def write_outputs(out: Path, results: list[dict], series: dict[str, list[float]]
         ax.plot(range(1, len(secs) + 1), s, label=method)
     ax.set_xlabel("edit number (prior edits + 1)")
     ax.set_ylabel("seconds per edit (rolling median of 20)")
-    ax.set_title(title, fontsize=8)
+    ax.set_title(textwrap.fill(title, 90), fontsize=8)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7)
     save_figure(fig, out / "bench.png")
