@@ -201,8 +201,8 @@ def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: l
 
 def _return_free_memory() -> None:
     """Hand freed heap memory back to the OS (glibc's malloc_trim). Every edit allocates and frees tensors
-    of new sizes; without this glibc keeps the freed pages and a 1,000-edit FT run on the 3.7M-parameter
-    GPT-2 peaked at 1.4 GB resident, against ~0.5 GB with it (a call costs ~5 ms, made every 10 edits)."""
+    of new sizes; without this glibc keeps the freed pages: a 1,000-edit FT benchmark run on the 3.7M-parameter
+    GPT-2 peaked at 1,443 MB resident (2 threads), and at 497 MB with it (1 thread; README "Benchmark")."""
     try:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):          # not glibc: nothing to do

@@ -149,16 +149,18 @@ def test_method_modules_must_exist_and_register_something(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["gpt2", "llama"])
-def test_ft_with_cached_lower_blocks_equals_the_plain_loop(name, monkeypatch):
-    """FT caches the blocks below its layer for a single prompt; that changes nothing but the time."""
+@pytest.mark.parametrize("n", [1, 3])
+def test_ft_with_cached_lower_blocks_equals_the_plain_loop(name, n, monkeypatch):
+    """FT caches the blocks below its layer (its padded batch is the same at every step); that changes
+    nothing but the time."""
     import contextlib
 
     import deltaedit.methods.ft as ft
     model = MODEL_BUILDERS[name]()
     method = get_method("ft")
     hp = method.hparams_cls.from_dict(HP["ft"], "test")
-    fast, _ = method.compute_deltas(model, TOK, REQS[:1], hp, method.init_state(model, hp, None), None)
+    fast, _ = method.compute_deltas(model, TOK, REQS[:n], hp, method.init_state(model, hp, None), None)
     monkeypatch.setattr(ft, "FrozenPrefix", lambda *a: contextlib.nullcontext())
-    slow, _ = method.compute_deltas(model, TOK, REQS[:1], hp, method.init_state(model, hp, None), None)
+    slow, _ = method.compute_deltas(model, TOK, REQS[:n], hp, method.init_state(model, hp, None), None)
     torch.testing.assert_close(fast[1], slow[1], atol=1e-6, rtol=1e-5)
     assert fast[1].abs().sum() > 0

@@ -41,6 +41,7 @@ class SuffixForward:
         self.add_at = torch.tensor(add_at, device=ids.device)
         self.read_rows = torch.tensor(read_rows, device=ids.device)
         self.read_pos = torch.tensor(read_pos, device=ids.device)
+        self.rows = torch.arange(len(ids), device=ids.device)
         self.base = model.base_model
         self.cache_kw = _cache_kwarg(self.base)
         self.head = model.get_output_embeddings()
@@ -50,8 +51,7 @@ class SuffixForward:
         self.kept: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         with torch.no_grad(), Capture(self.model, [self.site], "output") as cap:
             full = self._base(self.ids, self.mask, None, _KeepingCache(keep=self.kept))
-        rows = torch.arange(len(self.ids), device=self.ids.device)
-        self.h_init = cap[self.site][rows, self.add_at].float()        # [n, d]
+        self.h_init = cap[self.site][self.rows, self.add_at].float()   # [n, d]
         self.frozen.__enter__()
         try:
             self._check(full[self.read_rows, self.read_pos].float())
@@ -97,11 +97,9 @@ class SuffixForward:
                          **kw).last_hidden_state
 
     def _hidden(self, delta: torch.Tensor) -> torch.Tensor:
-        rows = torch.arange(len(self.ids), device=self.ids.device)
-
         def add(h):
             h = h.clone()
-            h[rows, self.step_add] = h[rows, self.step_add] + delta.to(h.dtype)
+            h[self.rows, self.step_add] = h[self.rows, self.step_add] + delta.to(h.dtype)
             return h
         cache = _KeepingCache(start=self.kept) if self.use_cache else None   # a fresh one: a step appends to it
         with EditOutput(self.model, self.site, add):

@@ -7,13 +7,12 @@ returned.
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import torch
 
 from deltaedit.core.keys import stack_keys
-from deltaedit.eval.scoring import prompt_ids, target_ids
+from deltaedit.eval.scoring import pad_right, prompt_ids, target_ids
 from deltaedit.hooks import FrozenPrefix
 from deltaedit.hparams import HParams, HParamsError
 from deltaedit.methods.base import Method, register
@@ -47,15 +46,20 @@ class FT(Method):
         saved = snapshot(model, [l])
         w0 = weight.detach().clone()
         w0_math = read_weight(model, l)
-        rows = [(prompt_ids(tok, r.filled), target_ids(tok, r.target_new)) for r in requests]
+        prompts = [prompt_ids(tok, r.filled) for r in requests]
+        ids, mask = pad_right(prompts, tok.pad_token_id, device)
+        rows, last = torch.arange(len(prompts), device=device), torch.tensor([len(p) - 1 for p in prompts], device=device)
+        targets = [torch.tensor(target_ids(tok, r.target_new), device=device) for r in requests]
         trace = EditTrace(keys={l: stack_keys(model, tok, requests, l, ["{}"])[0]})
         opt = torch.optim.Adam([weight], lr=hp.lr, weight_decay=hp.weight_decay)
-        # one prompt: the blocks below the edited layer give the same output at every step
-        below = FrozenPrefix(model, [adapter_for(model).block(i) for i in range(l)]) if len(rows) == 1 else nullcontext()
         try:
-            with below:
+            # all prompts in one padded batch, the same at every step, so the blocks below the edited layer
+            # give the same output each time
+            with FrozenPrefix(model, [adapter_for(model).block(i) for i in range(l)]):
                 for step in range(hp.num_steps):
-                    loss = sum(self._loss(model, p, t, device) for p, t in rows) / len(rows)
+                    logits = model(input_ids=ids, attention_mask=mask).logits[rows, last].float()   # each prompt's end
+                    logp = torch.log_softmax(logits, -1)
+                    loss = sum(-logp[i, t].mean() for i, t in enumerate(targets)) / len(targets)
                     if not torch.isfinite(loss):
                         raise FloatingPointError(f"FT loss is not finite for case {requests[0].case_id}")
                     trace.info["loss"] = loss.item()
@@ -72,8 +76,3 @@ class FT(Method):
             weight.grad = None
             restore(model, saved)
         return {l: delta}, trace
-
-    @staticmethod
-    def _loss(model, prompt, target, device):
-        logits = model(input_ids=torch.tensor([prompt], device=device)).logits[0, -1].float()
-        return -torch.log_softmax(logits, -1)[torch.tensor(target, device=device)].mean()
