@@ -9,6 +9,7 @@ from deltaedit.core.keys import compute_keys
 from deltaedit.core.templates import context_templates
 from deltaedit.hooks import Capture
 from deltaedit.methods import EditContext, get_method, list_methods
+from deltaedit.methods.deltaedit import influence_basis
 from deltaedit.models import adapter_for, applied, apply_deltas, weight_shape
 from deltaedit.runner import _prob
 from deltaedit.stats import second_moments
@@ -115,17 +116,22 @@ def test_rect_and_deltaedit_specifics():
     de = get_method("deltaedit")
     hp = de.hparams_cls.from_dict(HP["deltaedit"])
     state = de.init_state(model, hp, ctx)
-    fired = []
+    fired, total_z = [], torch.zeros_like(state.tensors["dhist"])
     for r in REQS[:4]:
+        dhist = state.tensors["dhist"].clone()
         d, trace = de.compute_deltas(model, TOK, [r], hp, state, ctx)
         apply_deltas(model, d)
         fired.append(trace.info["removed_rank"])
         if trace.info["removed_rank"]:
-            # α = δ was optimised in the complement of col(Δ_hist): no component along the history
-            alpha = trace.alphas[1].sum(1)
+            # δ = z* − h (twice the first layer's residual, spread over 2 layers) was optimised in the
+            # complement of the removed directions Û of Δ_hist Δ_histᵀ (eqs. 18–21)
+            u = influence_basis(dhist, None, hp)
+            assert u.shape[1] == trace.info["removed_rank"]
+            alpha = 2 * trace.alphas[0][:, 0]
+            assert float((u.T @ alpha).norm()) < 1e-3 * float(alpha.norm())
+        total_z += d[1]
     assert state.scalars["count"] == 4 and any(fired)
-    torch.testing.assert_close(state.tensors["dhist"], state.tensors["dhist"])  # present and finite
-    assert torch.isfinite(state.tensors["dhist"]).all()
+    torch.testing.assert_close(state.tensors["dhist"], total_z)      # Δ_hist is the sum of L*'s deltas
 
 
 def test_public_edit_api_runs_sequentially():

@@ -60,9 +60,12 @@ def stack_keys(model, tok, requests: list[EditRequest], layer: int, templates: l
                out_site: str | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Averaged keys of several requests at one layer, [m, n], and (with `out_site`) the plain-prompt
     outputs there, [d, n] — one forward pass per request."""
-    keys, hidden = [], []
-    for r in requests:
-        k, h = template_keys(model, tok, r, [layer], templates, out_site)
-        keys.append(average_keys(k[layer], templates))
-        hidden.append(h)
-    return torch.stack(keys, 1), (torch.stack(hidden, 1) if out_site else None)
+    return stack_passes([template_keys(model, tok, r, [layer], templates, out_site) for r in requests], layer, templates)
+
+
+def stack_passes(passes: list[tuple[dict[int, torch.Tensor], torch.Tensor | None]], layer: int,
+                 templates: list[str]) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """`template_keys` results of several requests -> (averaged keys at `layer` [m, n], outputs [d, n] or None)."""
+    keys = torch.stack([average_keys(k[layer], templates) for k, _ in passes], 1)
+    hidden = [h for _, h in passes]
+    return keys, (torch.stack(hidden, 1) if hidden[0] is not None else None)

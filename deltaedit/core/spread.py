@@ -4,7 +4,8 @@
 2. For each edited layer l_i in increasing order: keys K_i on the current model, the current L* output
    h_j, residual R_i = (z* − h) / (L − i), Δ_i = solve(l_i, K_i, R_i); apply Δ_i at once so later keys
    and residuals see it. The model is restored exactly on exit — the caller applies the deltas.
-Methods differ only in `solve` (and, for DeltaEdit, a projection of δ during step 1).
+Methods differ only in `solve` (and, for DeltaEdit, a projection of δ during step 1, chosen from the keys
+at L* of the pass that also gives step 2 its first keys: the model does not change in between).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Callable
 
 import torch
 
-from deltaedit.core.keys import stack_keys
+from deltaedit.core.keys import stack_keys, stack_passes, template_keys
 from deltaedit.core.values import ValueConfig, optimise_value
 from deltaedit.hparams import HParams, HParamsError
 from deltaedit.models import adapter_for, add_delta, restore, snapshot
@@ -21,6 +22,8 @@ from deltaedit.types import EditRequest, EditTrace
 
 # solve(layer, keys [m, n], resid [d, n]) -> (Δ [d, m], β [m, n] or None)
 Solver = Callable[[int, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
+# choose(passes) -> projection of δ or None; passes[j] = template_keys(request j) at layers[0] and L*
+Chooser = Callable[[list[tuple[dict[int, torch.Tensor], torch.Tensor]]], Callable[[torch.Tensor], torch.Tensor] | None]
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,14 @@ class ValueHParams(HParams):
 
 
 def spread_edit(model, tok, requests: list[EditRequest], layers: list[int], templates: list[str],
-                vcfg: ValueConfig, solve: Solver, project=None) -> tuple[dict[int, torch.Tensor], EditTrace]:
+                vcfg: ValueConfig, solve: Solver, choose: Chooser | None = None
+                ) -> tuple[dict[int, torch.Tensor], EditTrace]:
     ad = adapter_for(model)
     z_site = ad.block(layers[-1])
+    # one pass per request: the first layer's keys and the current L* outputs for step 2, and the keys at L*
+    # for `choose` (reading L* costs nothing more: the pass runs up to block L* for its output anyway)
+    first = [template_keys(model, tok, r, sorted({layers[0], layers[-1]}), templates, z_site) for r in requests]
+    project = choose(first) if choose else None
     values = [optimise_value(model, tok, r, z_site, templates, vcfg, project) for r in requests]
     z = torch.stack([v.target for v in values], 1)                      # [d, n]
     trace = EditTrace(info={"value_prob_before": sum(v.prob_before for v in values) / len(values),
@@ -61,7 +69,8 @@ def spread_edit(model, tok, requests: list[EditRequest], layers: list[int], temp
     deltas: dict[int, torch.Tensor] = {}
     try:
         for i, layer in enumerate(layers):
-            keys, h = stack_keys(model, tok, requests, layer, templates, out_site=z_site)   # one pass each
+            keys, h = (stack_passes(first, layer, templates) if i == 0 else
+                       stack_keys(model, tok, requests, layer, templates, out_site=z_site))   # one pass each
             resid = (z - h) / (len(layers) - i)                         # spread the remaining gap
             delta, beta = solve(layer, keys, resid)
             add_delta(model, layer, delta)

@@ -57,8 +57,8 @@ class AlphaEdit(Method):
             ku = state.tensors[f"basis.{l}"].double().T @ keys.double().cpu()
             state.tensors[f"cp_proj.{l}"] += ku @ ku.T
 
-    def compute_deltas(self, model, tok, requests, hp, state, ctx, project=None, early_stop_prob=None):
+    def compute_deltas(self, model, tok, requests, hp, state, ctx, choose=None, early_stop_prob=None):
         deltas, trace = spread_edit(model, tok, requests, hp.layers, ctx.templates,
-                                    hp.value_config(early_stop_prob), self.solver(hp, state), project)
+                                    hp.value_config(early_stop_prob), self.solver(hp, state), choose)
         self.accumulate(state, trace)
         return deltas, trace

@@ -17,7 +17,7 @@ from typing import Literal
 
 import torch
 
-from deltaedit.core.keys import compute_keys
+from deltaedit.core.keys import average_keys
 from deltaedit.hparams import HParamsError
 from deltaedit.methods.alphaedit import AlphaEdit, AlphaEditHParams
 from deltaedit.methods.base import register
@@ -99,24 +99,29 @@ class DeltaEdit(AlphaEdit):
         return state
 
     def compute_deltas(self, model, tok, requests, hp, state, ctx):
-        z = hp.layers[-1]
+        z, templates = hp.layers[-1], ctx.templates
         dhist = state.tensors["dhist"]
-        fire, info = False, []
-        for r in requests:
-            state.scalars["count"] += 1
-            templates = ctx.templates if hp.trigger == "paper" else ["{}"]
-            n = dhist @ compute_keys(model, tok, r, [z], templates)[z].to(dhist)
-            x = float(n.norm() ** 2) if hp.trigger == "paper" else float(n.norm())
-            f = trigger_step(x, state.scalars["count"], state.scalars["stats"], hp)
-            fire |= f
-            info.append(dict(noise=x, triggered=f, **state.scalars["stats"]))
-        project, removed = None, 0
-        if fire:
-            basis = influence_basis(dhist, n if hp.trigger == "code" else None, hp)
-            removed = basis.shape[1]
-            if removed:
-                project = lambda a, u=basis.to(device_of(model)): a - u @ (u.T @ a)   # α ← (I − Û Ûᵀ) α
-        deltas, trace = super().compute_deltas(model, tok, requests, hp, state, ctx, project, hp.early_stop_prob)
+        found = {}
+
+        def choose(passes):
+            """The trigger on each request's key at L* (read in spread_edit's first key pass), then P_α."""
+            fire, info = False, []
+            for keys, _ in passes:
+                state.scalars["count"] += 1
+                k = average_keys(keys[z], templates) if hp.trigger == "paper" else keys[z][templates.index("{}")]
+                n = dhist @ k.to(dhist)
+                x = float(n.norm() ** 2) if hp.trigger == "paper" else float(n.norm())
+                f = trigger_step(x, state.scalars["count"], state.scalars["stats"], hp)
+                fire |= f
+                info.append(dict(noise=x, triggered=f, **state.scalars["stats"]))
+            basis = influence_basis(dhist, n if hp.trigger == "code" else None, hp) if fire else None
+            found.update(trigger=info, removed_rank=0 if basis is None else basis.shape[1])
+            if not found["removed_rank"]:
+                return None
+            u = basis.to(device_of(model))
+            return lambda a: a - u @ (u.T @ a)                  # α ← (I − Û Ûᵀ) α (eq. 21)
+
+        deltas, trace = super().compute_deltas(model, tok, requests, hp, state, ctx, choose, hp.early_stop_prob)
         state.tensors["dhist"] = dhist + deltas[z].to(dhist)
-        trace.info.update(trigger=info, removed_rank=removed)
+        trace.info.update(found)
         return deltas, trace
