@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from deltaedit.diagnostics import diag_k_beta, mean_k_beta, noise_E
 from deltaedit.eval.scoring import prompt_ids, score_targets, target_ids
 from deltaedit.methods.base import EditContext, EditState, Method
-from deltaedit.models import add_delta, restore, snapshot
+from deltaedit.models import add_delta, device_of, restore, snapshot
 from deltaedit.types import EditRequest
 
 log = logging.getLogger(__name__)
@@ -90,9 +90,10 @@ def run_key(method: Method, hp, requests: list[EditRequest], settings: RunSettin
             "order_seed": settings.order_seed, "batch_size": settings.batch_size}
 
 
-def _load_state(out: Path, key: dict, checkpoints: list[int]) -> RunState | None:
+def _load_state(out: Path, key: dict, checkpoints: list[int], device: torch.device) -> RunState | None:
     """The saved state if it belongs to this run and its checkpoints are all on disk; else None (start
-    afresh: a rerun with other hparams, or one whose outputs were deleted, must not resume)."""
+    afresh: a rerun with other hparams, or one whose outputs were deleted, must not resume). The totals go
+    to the model's `device`, where the run keeps them; method states and diagnostics live on the CPU."""
     d = out / "state"
     if not (d / "state.json").exists():
         return None
@@ -104,7 +105,7 @@ def _load_state(out: Path, key: dict, checkpoints: list[int]) -> RunState | None
     if missing:
         log.warning("checkpoints %s of the saved state in %s are missing: starting afresh", missing, d)
         return None
-    total = {int(k.split(".")[1]): v for k, v in load_file(d / "total.safetensors").items()}
+    total = {int(k.split(".")[1]): v.to(device) for k, v in load_file(d / "total.safetensors").items()}
     tensors = {k: v for k, v in load_file(d / "method.safetensors").items() if k != "_"}
     diag = {k: list(v.unbind(1)) for k, v in load_file(d / "diag.safetensors").items() if k != "_"}
     return RunState(meta["n_done"], meta["order"], total, EditState(tensors, meta["scalars"]), diag)
@@ -150,7 +151,7 @@ def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: l
     layers = method.edited_layers(hp)
     w0 = snapshot(model, layers)
     key = run_key(method, hp, requests, settings)
-    st = _load_state(out, key, settings.checkpoints)
+    st = _load_state(out, key, settings.checkpoints, device_of(model))
     if st is None:
         st = RunState(0, edit_order(len(requests), settings.order_seed), {}, method.init_state(model, hp, ctx))
         log.info("starting %s on %d requests", method.name, settings.checkpoints[-1])

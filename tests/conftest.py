@@ -29,6 +29,11 @@ def tiny_llama(seed: int = 0):
     return LlamaForCausalLM(cfg).eval()
 
 
+# the CUDA path is checked where a GPU is present (CI has none; see README "Tests")
+CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                     reason="no CUDA device: this case checks the GPU path"))
+DEVICES = ["cpu", CUDA]
+
 MODEL_BUILDERS = {"gpt2": tiny_gpt2, "gpt2-square": lambda: tiny_gpt2(square=True), "llama": tiny_llama}
 
 

@@ -10,11 +10,11 @@ from deltaedit.core.templates import context_templates
 from deltaedit.hooks import Capture
 from deltaedit.methods import EditContext, get_method, list_methods
 from deltaedit.methods.deltaedit import influence_basis
-from deltaedit.models import adapter_for, applied, apply_deltas, weight_shape
+from deltaedit.models import adapter_for, applied, apply_deltas, read_weight, weight_shape
 from deltaedit.runner import _prob
 from deltaedit.stats import second_moments
 from deltaedit.types import EditRequest
-from tests.conftest import MODEL_BUILDERS
+from tests.conftest import CUDA, MODEL_BUILDERS
 from tests.test_metrics import TOK, WORDS
 
 HP = {
@@ -72,6 +72,30 @@ def test_method_leaves_model_untouched_and_deltas_raise_target(arch, name):
     assert p1 > p0, f"{name}: target probability {p0:.4f} -> {p1:.4f}"
     total = method.finalize(model, deltas, hp, state)
     assert set(total) == set(deltas)
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+@pytest.mark.parametrize("name", sorted(HP))
+@pytest.mark.parametrize("device", [CUDA])
+def test_gpu_edits_equal_cpu_edits(arch, name, device):
+    """Three sequential edits on the GPU (fp32) give the CPU's weights: no step of a method depends on the
+    device beyond rounding."""
+    method = get_method(name)
+    hp = method.hparams_cls.from_dict(HP[name])
+    got = {}
+    for dev in ("cpu", device):
+        model = MODEL_BUILDERS[arch]().to(dev)
+        ctx = context(model, [0, 1])
+        state = method.init_state(model, hp, ctx)
+        for r in REQS[:3]:
+            deltas, _ = method.compute_deltas(model, TOK, [r], hp, state, ctx)
+            apply_deltas(model, deltas)
+        got[dev] = {l: read_weight(model, l).cpu() for l in hp.layers}
+    w0 = MODEL_BUILDERS[arch]()
+    for l in hp.layers:
+        scale = float((got["cpu"][l] - read_weight(w0, l)).abs().max())
+        assert scale > 0
+        torch.testing.assert_close(got[device][l], got["cpu"][l], atol=1e-3 * scale, rtol=0)
 
 
 def test_rome_maps_key_to_target_value_exactly():

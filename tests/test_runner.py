@@ -7,14 +7,14 @@ from safetensors.torch import load_file
 
 from deltaedit.methods import get_method
 from deltaedit.runner import RunSettings, load_deltas, run_sequential
-from tests.conftest import MODEL_BUILDERS
+from tests.conftest import DEVICES, MODEL_BUILDERS
 from tests.test_methods import HP, REQS, TOK, context
 
 REQUESTS = REQS + [r.__class__(10 + r.case_id, r.subject, "Q {} is", r.target_new, "x") for r in REQS]
 
 
-def _run(tmp, name="deltaedit", settings=None, method=None):
-    model = MODEL_BUILDERS["llama"]()
+def _run(tmp, name="deltaedit", settings=None, method=None, device="cpu"):
+    model = MODEL_BUILDERS["llama"]().to(device)
     m = method or get_method(name)
     hp = get_method(name).hparams_cls.from_dict(HP[name])
     ctx = context(model, [0, 1])
@@ -42,14 +42,15 @@ class KillAfter:
         return self.m.compute_deltas(*a, **k)
 
 
-def test_kill_and_resume_is_bit_identical(tmp_path):
-    _, full = _run(tmp_path / "full")
+@pytest.mark.parametrize("device", DEVICES)
+def test_kill_and_resume_is_bit_identical(tmp_path, device):
+    _, full = _run(tmp_path / "full", device=device)
     with pytest.raises(Killed):
-        _run(tmp_path / "killed", method=KillAfter(get_method("deltaedit"), 6))   # dies during edit 6
+        _run(tmp_path / "killed", method=KillAfter(get_method("deltaedit"), 6), device=device)   # dies in edit 6
     assert (tmp_path / "killed" / "ckpt_3").exists() and not (tmp_path / "killed" / "ckpt_6").exists()
-    _, resumed = _run(tmp_path / "killed")
+    _, resumed = _run(tmp_path / "killed", device=device)
     for l in full:
-        assert torch.equal(full[l], resumed[l])
+        assert full[l].device.type == device and torch.equal(full[l], resumed[l])
     for ck in ("ckpt_3", "ckpt_6"):
         a = load_file(tmp_path / "full" / ck / "deltas.safetensors")
         b = load_file(tmp_path / "killed" / ck / "deltas.safetensors")
@@ -59,17 +60,18 @@ def test_kill_and_resume_is_bit_identical(tmp_path):
     assert {"noise_sq_before", "p_before", "p_after", "seconds", "trigger", "removed_rank"} <= set(lines[-1])
 
 
-def test_same_seed_same_deltas_and_checkpoint_contents(tmp_path):
-    model, a = _run(tmp_path / "a", "alphaedit")
-    _, b = _run(tmp_path / "b", "alphaedit")
+@pytest.mark.parametrize("device", DEVICES)
+def test_same_seed_same_deltas_and_checkpoint_contents(tmp_path, device):
+    model, a = _run(tmp_path / "a", "alphaedit", device=device)
+    _, b = _run(tmp_path / "b", "alphaedit", device=device)
     assert all(torch.equal(a[l], b[l]) for l in a)
     d6 = load_deltas(tmp_path / "a" / "ckpt_6" / "deltas.safetensors")
-    assert all(torch.equal(d6[l], a[l]) for l in a)
+    assert all(torch.equal(d6[l], a[l].cpu()) for l in a)
     diag = json.loads((tmp_path / "a" / "ckpt_6" / "diagnostics.json").read_text())
     assert diag["n_edits"] == 6 and set(diag["noise_E"]) == {"0", "1"} and set(diag["mean_k_beta"]) == {"0", "1"}
     edited = json.loads((tmp_path / "a" / "ckpt_3" / "edited.json").read_text())
     assert len(edited) == 3 and set(edited) <= {r.case_id for r in REQUESTS}
-    _, c = _run(tmp_path / "c", "alphaedit", RunSettings([3, 6], order_seed=1))
+    _, c = _run(tmp_path / "c", "alphaedit", RunSettings([3, 6], order_seed=1), device=device)
     assert not all(torch.equal(a[l], c[l]) for l in a)                 # another order, other deltas
 
 

@@ -5,7 +5,7 @@ import torch
 from deltaedit.core.values import ValueConfig, build_prompts, optimise_value, subject_last_index
 from deltaedit.models import adapter_for
 from deltaedit.types import EditRequest
-from tests.conftest import MODEL_BUILDERS
+from tests.conftest import CUDA, MODEL_BUILDERS
 from tests.test_metrics import ID, TOK
 
 REQ = EditRequest(0, "A B", "Q {} is", target_new="y z", target_true="x")
@@ -70,20 +70,23 @@ def test_an_error_while_entering_leaves_no_cached_forward(monkeypatch):
 
 @pytest.mark.parametrize("name", ["gpt2", "llama"])
 @pytest.mark.parametrize("where", ["block", "mlp"])
-def test_suffix_forward_equals_the_full_forward(name, where, caplog):
+@pytest.mark.parametrize("device, dtype", [("cpu", "float32"), *(pytest.param("cuda", d, marks=CUDA.marks)
+                                                                 for d in ("float32", "bfloat16"))])
+def test_suffix_forward_equals_the_full_forward(name, where, device, dtype, caplog):
     """Logits and gradient of the suffix-only pass equal a plain forward of whole rows with δ added."""
     from deltaedit.core.suffix import SuffixForward, frozen_blocks
     from deltaedit.eval.scoring import pad_right
     from deltaedit.hooks import Capture, EditOutput
-    model = MODEL_BUILDERS[name]()
+    dtype = getattr(torch, dtype)
+    model = MODEL_BUILDERS[name]().to(device=device, dtype=dtype)
     ad = adapter_for(model)
     site = ad.block(1) if where == "block" else ad.mlp_name(1)
     assert frozen_blocks(model, site) == ([ad.block(0), ad.block(1)] if where == "block" else [ad.block(0)])
     rows = [[1, 2, 3, 4, 5, 6, 7], [8, 9, 10], [11, 12, 13, 14, 15], [3, 4]]
     add_at, read_rows, read_pos = [4, 0, 2, 1], [0, 0, 1, 2, 3], [5, 6, 2, 4, 1]
-    ids, mask = pad_right(rows, 0)
+    ids, mask = pad_right(rows, 0, torch.device(device))
     torch.manual_seed(1)
-    delta = torch.randn(16, requires_grad=True)
+    delta = torch.randn(16, device=device, dtype=dtype, requires_grad=True)
 
     def plain(h):
         h = h.clone()
@@ -91,17 +94,18 @@ def test_suffix_forward_equals_the_full_forward(name, where, caplog):
         return h
     with EditOutput(model, site, plain):
         want = model(input_ids=ids, attention_mask=mask).logits[read_rows, read_pos]
-    (g_want,) = torch.autograd.grad(want.square().sum(), [delta])
+    (g_want,) = torch.autograd.grad(want.float().square().sum(), [delta])
     with torch.no_grad(), Capture(model, [site], "output") as cap:
         model(input_ids=ids, attention_mask=mask)
     with caplog.at_level("WARNING"), SuffixForward(model, ids, mask, site, add_at, read_rows, read_pos) as fwd:
         assert fwd.use_cache and fwd.step_ids.shape[1] == 7 - 4   # only tokens from the add point on
         got = fwd(delta)
     assert "differ" not in caplog.text
-    torch.testing.assert_close(fwd.h_init, cap[site][torch.arange(4), torch.tensor(add_at)])   # δ's start point
-    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
-    (g_got,) = torch.autograd.grad(got.square().sum(), [delta])
-    torch.testing.assert_close(g_got, g_want, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(fwd.h_init, cap[site][torch.arange(4), torch.tensor(add_at)].float())
+    tol = dict(atol=1e-5, rtol=1e-4) if dtype == torch.float32 else dict(atol=5e-2, rtol=5e-2)
+    torch.testing.assert_close(got.float(), want.float(), **tol)
+    (g_got,) = torch.autograd.grad(got.float().square().sum(), [delta])
+    torch.testing.assert_close(g_got.float(), g_want.float(), **(tol if dtype == torch.float32 else dict(atol=0.2, rtol=0.1)))
     assert all(p.grad is None for p in model.parameters())
 
 
