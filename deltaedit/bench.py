@@ -17,7 +17,8 @@ implementation alone. `--shape 4x256` replaces the world's trained model by a se
 depth and width (width/64 heads, a 4×width MLP) with the world's tokenizer — the official figure's model
 shape (4 layers, 256 wide, 3.7M parameters) for a like-for-like cost comparison; with `--steps` the work
 per edit does not depend on the weights. `--out DIR` writes each method's per-edit series (bench_<method>.json), the table
-(bench.md) and a figure of seconds per edit against the number of prior edits (bench.png).
+(bench.md) and a figure of seconds per edit against the number of prior edits (bench.png); `--tabulate`
+rebuilds the last two from the series already in DIR (after re-running some of the methods into it).
 """
 from __future__ import annotations
 
@@ -151,6 +152,8 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu", help="torch device of the run, e.g. cuda:0")
     ap.add_argument("--parallel", type=int, default=1, help="methods run at once (each in its own process)")
     ap.add_argument("--out", type=Path, default=None, help="folder for the per-edit series, table and figure")
+    ap.add_argument("--tabulate", action="store_true",
+                    help="run nothing: rebuild bench.md and bench.png from the bench_<method>.json series in --out")
     ap.add_argument("--single", action="store_true", help=argparse.SUPPRESS)   # child mode: one method
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -169,6 +172,15 @@ def main(argv=None) -> int:
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
 
     results, series = [], {}
+    if args.tabulate:                    # e.g. after re-running one method into the same folder
+        if not args.out:
+            ap.error("--tabulate needs --out")
+        for method in args.methods:
+            res = json.loads((args.out / f"bench_{method}.json").read_text())
+            series[method] = res.pop("seconds")
+            results.append(res)
+        write_outputs(args.out, results, series, _title(args))
+        return 0
     pending = list(args.methods)
     while pending:                       # --parallel methods at a time; a method's numbers are its own process's
         batch, pending = pending[: args.parallel], pending[args.parallel:]
@@ -182,11 +194,14 @@ def main(argv=None) -> int:
             sys.stdout.write(json.dumps(res) + "\n")
             sys.stdout.flush()
     if args.out:
-        title = (f"{args.world.name} {args.arch}{' untrained ' + args.shape if args.shape else ''}, {args.edits} sequential edits, "
-                 f"{'%d passes per edit' % args.steps if args.steps else 'shipped hparams'}, "
-                 f"{args.threads} thread(s), {args.device}, {args.parallel} method(s) at a time")
-        write_outputs(args.out, results, series, title)
+        write_outputs(args.out, results, series, _title(args))
     return 0
+
+
+def _title(args) -> str:
+    return (f"{args.world.name} {args.arch}{' untrained ' + args.shape if args.shape else ''}, {args.edits} sequential "
+            f"edits, {'%d passes per edit' % args.steps if args.steps else 'shipped hparams'}, "
+            f"{args.threads} thread(s), {args.device}, {args.parallel} method(s) at a time")
 
 
 if __name__ == "__main__":

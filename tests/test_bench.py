@@ -52,3 +52,16 @@ def test_outputs_are_written(tmp_path):
     write_outputs(tmp_path, res, {"a": [1.0] * 30, "b": [1.0] * 30}, "title")
     assert json.loads((tmp_path / "bench_a.json").read_text())["seconds"] == [1.0] * 30
     assert "| a " in (tmp_path / "bench.md").read_text() and (tmp_path / "bench.png").stat().st_size > 0
+
+
+def test_tabulate_rebuilds_the_table_from_the_series(tmp_path):
+    from deltaedit.bench import main
+    res = [dict(summarise(m, [{"seconds": s}] * 30), steps_setting=20, peak_rss_mb=1.0, wall_s=30.0, model="4x256",
+                n_params=10) for m, s in (("a", 1.0), ("b", 2.0))]
+    write_outputs(tmp_path, res, {"a": [1.0] * 30, "b": [2.0] * 30}, "first")
+    (tmp_path / "bench.md").unlink()
+    b = json.loads((tmp_path / "bench_b.json").read_text())
+    (tmp_path / "bench_b.json").write_text(json.dumps({**b, "median_s_edit_50": 7.5}))   # b "re-run"
+    assert main(["--world", "w", "--out", str(tmp_path), "--methods", "a", "b", "--tabulate"]) == 0
+    table = (tmp_path / "bench.md").read_text()
+    assert table.startswith("w gpt2, 1000 sequential edits") and "7.5" in table and "| a " in table
