@@ -54,9 +54,10 @@ def spread_edit(model, tok, requests: list[EditRequest], layers: list[int], temp
                 ) -> tuple[dict[int, torch.Tensor], EditTrace]:
     ad = adapter_for(model)
     z_site = ad.block(layers[-1])
-    # one pass per request: the first layer's keys and the current L* outputs for step 2, and the keys at L*
-    # for `choose` (reading L* costs nothing more: the pass runs up to block L* for its output anyway)
-    first = [template_keys(model, tok, r, sorted({layers[0], layers[-1]}), templates, z_site) for r in requests]
+    # one pass per request: the first layer's keys and the current L* outputs for step 2, and, for `choose`,
+    # the keys at L* (no extra pass: this one runs up to block L* for its output anyway)
+    read = sorted({layers[0], layers[-1]}) if choose else [layers[0]]
+    first = [template_keys(model, tok, r, read, templates, z_site) for r in requests]
     project = choose(first) if choose else None
     values = [optimise_value(model, tok, r, z_site, templates, vcfg, project) for r in requests]
     z = torch.stack([v.target for v in values], 1)                      # [d, n]
