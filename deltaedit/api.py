@@ -32,12 +32,12 @@ def load_hparams(method: str, model_or_path: str | Path):
 def make_context(model, tok, method, hp, corpus: list[str] | None = None, stats_path: str | Path | None = None,
                  model_id: str | None = None, template_seed_words: list[str] | None = None, template_seed: int = 0,
                  stats_max_len: int = 256) -> EditContext:
-    """Context templates (seeded samples of the model) plus the key statistics the method needs.
+    """The method's context templates (seeded samples of the model) plus the key statistics it needs.
 
     With `stats_path`, statistics are cached there; `model_id` (required then) goes into the cache
     metadata so that one model's statistics are never read for another."""
     words = template_seed_words or [tok.eos_token] * 5
-    ctx = EditContext(templates=context_templates(model, tok, words, seed=template_seed))
+    ctx = EditContext(templates=context_templates(model, tok, words, method.templates, seed=template_seed))
     layers = method.stats_layers(hp)
     if layers:
         if corpus is None:

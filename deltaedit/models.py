@@ -104,6 +104,36 @@ def weight_shape(model, layer: int) -> tuple[int, int]:
     return (w.shape[1], w.shape[0]) if adapter_for(model).stored_in_out else tuple(w.shape)
 
 
+# A delta's key: an int layer for the edited matrix W^l ([d, m]), or bias_key(l) for its bias ([d]) — only FT
+# edits a bias (GPT-2's c_proj has one; the reference FT trains every parameter of the module).
+def bias_key(layer: int) -> str:
+    return f"bias.{layer}"
+
+
+def delta_name(key) -> str:
+    """The name a delta is stored under in safetensors files: "layer.<l>" or "bias.<l>"."""
+    return key if isinstance(key, str) else f"layer.{key}"
+
+
+def delta_key(name: str):
+    """Inverse of `delta_name`."""
+    kind, layer = name.split(".")
+    if kind not in ("layer", "bias"):
+        raise KeyError(f"unknown delta name {name!r}: expected layer.<l> or bias.<l>")
+    return int(layer) if kind == "layer" else name
+
+
+def _param(model, key) -> tuple[nn.Parameter, bool]:
+    """The parameter a delta key edits and whether it is stored transposed to the math orientation."""
+    if isinstance(key, str):
+        layer = delta_key(key)
+        mod = _out_proj(model, int(layer.split(".")[1]))
+        if mod.bias is None:
+            raise KeyError(f"{key}: {adapter_for(model).key_site(int(layer.split('.')[1]))} has no bias")
+        return mod.bias, False
+    return _out_proj(model, key).weight, adapter_for(model).stored_in_out
+
+
 def read_weight(model, layer: int) -> torch.Tensor:
     """W^l in math orientation [d, m] (a copy)."""
     mod = _out_proj(model, layer)
@@ -112,22 +142,23 @@ def read_weight(model, layer: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def add_delta(model, layer: int, delta: torch.Tensor, sign: float = 1.0) -> None:
-    """W^l += sign·Δ, with Δ in math orientation [d, m]; cast to the weight's dtype and device."""
-    mod = _out_proj(model, layer)
-    d, m = weight_shape(model, layer)
-    if tuple(delta.shape) != (d, m):
-        raise ValueError(f"delta for layer {layer} has shape {tuple(delta.shape)}, expected (d, m) = ({d}, {m})")
+def add_delta(model, layer, delta: torch.Tensor, sign: float = 1.0) -> None:
+    """W^l += sign·Δ, with Δ in math orientation [d, m] (or a bias += Δ [d] for a bias_key); cast to the
+    parameter's dtype and device."""
+    param, transposed = _param(model, layer)
+    shape = tuple(param.shape[::-1]) if transposed else tuple(param.shape)
+    if tuple(delta.shape) != shape:
+        raise ValueError(f"delta for {delta_name(layer)} has shape {tuple(delta.shape)}, expected {shape}")
     if not torch.isfinite(delta).all():
-        raise FloatingPointError(f"delta for layer {layer} contains NaN or inf")
-    upd = delta.to(device=mod.weight.device, dtype=mod.weight.dtype) * sign
-    mod.weight.add_(upd.T if adapter_for(model).stored_in_out else upd)
+        raise FloatingPointError(f"delta for {delta_name(layer)} contains NaN or inf")
+    upd = delta.to(device=param.device, dtype=param.dtype) * sign
+    param.add_(upd.T if transposed else upd)
 
 
-def apply_deltas(model, deltas: dict[int, torch.Tensor], sign: float = 1.0) -> None:
+def apply_deltas(model, deltas: dict, sign: float = 1.0) -> None:
     """The one function that writes edits into a model. ``sign=-1`` removes them again."""
-    for layer in sorted(deltas):
-        add_delta(model, layer, deltas[layer], sign)
+    for key, delta in deltas.items():
+        add_delta(model, key, delta, sign)
 
 
 class applied:
@@ -182,15 +213,15 @@ def prepare_tokenizer(tok):
     return tok
 
 
-def snapshot(model, layers) -> dict[int, torch.Tensor]:
-    """Copies of the edited weights of `layers` (stored orientation), for an exact `restore`."""
-    return {l: _out_proj(model, l).weight.detach().clone() for l in layers}
+def snapshot(model, keys) -> dict:
+    """Copies of the edited parameters of `keys` (layers, or bias keys; stored orientation), for an exact `restore`."""
+    return {k: _param(model, k)[0].detach().clone() for k in keys}
 
 
 @torch.no_grad()
-def restore(model, saved: dict[int, torch.Tensor]) -> None:
-    for l, w in saved.items():
-        _out_proj(model, l).weight.copy_(w)
+def restore(model, saved: dict) -> None:
+    for k, w in saved.items():
+        _param(model, k)[0].copy_(w)
 
 
 def max_positions(model) -> int:

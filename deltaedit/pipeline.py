@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from deltaedit.api import load_hparams
-from deltaedit.core.templates import context_templates
+from deltaedit.core.templates import context_templates, parse_template_set
 from deltaedit.data import load_records
 from deltaedit.eval.metrics import CF_METRICS, ZSRE_METRICS, score_records, unedited_predictions
 from deltaedit.eval.summary import summarize
@@ -39,22 +39,25 @@ def device() -> torch.device:
     return torch.device("cpu")
 
 
-def templates_job(model_path: str, out_json: str, seed_words: list[str] | None, seed: int = 0) -> None:
+def templates_job(model_path: str, out_json: str, seed_words: list[str] | None, template_set: str,
+                  seed: int = 0) -> None:
+    """One model's context templates of one template set (a name like "10x5", see core.templates)."""
     model, tok = load_model(model_path, device=device())
     words = seed_words or [tok.eos_token] * 5
-    write_json(context_templates(model, tok, words, seed=seed), out_json)
+    write_json(context_templates(model, tok, words, parse_template_set(template_set), seed=seed), out_json)
 
 
 def stats_job(model_path: str, model_id: str, layers: list[int], out: str, corpus: str, n_texts: int,
-              max_len: int) -> None:
-    """C0 for `layers`; `corpus` is a text file (one document per line) or "wikipedia"."""
+              max_len: int | None, seed: int = 0) -> None:
+    """C0 for `layers`; `corpus` is a text file (one document per line) or "wikipedia" (a seeded uniform
+    sample of `n_texts` articles); `max_len` None truncates at the model's context."""
     model, tok = load_model(model_path, device=device())
     if corpus == "wikipedia":
-        texts = lambda: wikipedia_texts(n_texts)
+        texts = lambda: wikipedia_texts(n_texts, seed=seed)
     else:
         texts = lambda: Path(corpus).read_text().splitlines()[:n_texts]
-    cached_second_moments(out, model, tok, texts, layers,
-                          {"model": model_id, "corpus": corpus, "n_texts": n_texts, "max_len": max_len}, max_len=max_len)
+    meta = {"model": model_id, "corpus": corpus, "n_texts": n_texts, "max_len": max_len, "seed": seed}
+    cached_second_moments(out, model, tok, texts, layers, meta, max_len=max_len)
 
 
 def reference_job(model_path: str, records_path: str, dataset: str, n: int, out_json: str) -> None:

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from deltaedit.diagnostics import diag_k_beta, mean_k_beta, noise_E
 from deltaedit.eval.scoring import prompt_ids, score_targets, target_ids
 from deltaedit.methods.base import EditContext, EditState, Method
-from deltaedit.models import add_delta, device_of, restore, snapshot
+from deltaedit.models import add_delta, delta_key, delta_name, device_of, restore, snapshot
 from deltaedit.types import EditRequest
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def _atomic_dir(final: Path, write) -> None:
 def _save_state(out: Path, st: RunState, key: dict) -> None:
     """Write the resume state with the key of the run it belongs to (run_key): only the same run resumes it."""
     def write(d: Path):
-        save_file({f"layer.{l}": t.contiguous() for l, t in st.total.items()}, d / "total.safetensors")
+        save_file({delta_name(l): t.contiguous() for l, t in st.total.items()}, d / "total.safetensors")
         save_file({k: v.contiguous() for k, v in st.method_state.tensors.items()} or {"_": torch.zeros(0)},
                   d / "method.safetensors")
         diag = {k: torch.stack(v, 1).contiguous() for k, v in st.diag.items() if v}
@@ -105,7 +105,7 @@ def _load_state(out: Path, key: dict, checkpoints: list[int], device: torch.devi
     if missing:
         log.warning("checkpoints %s of the saved state in %s are missing: starting afresh", missing, d)
         return None
-    total = {int(k.split(".")[1]): v.to(device) for k, v in load_file(d / "total.safetensors").items()}
+    total = {delta_key(k): v.to(device) for k, v in load_file(d / "total.safetensors").items()}
     tensors = {k: v for k, v in load_file(d / "method.safetensors").items() if k != "_"}
     diag = {k: list(v.unbind(1)) for k, v in load_file(d / "diag.safetensors").items() if k != "_"}
     return RunState(meta["n_done"], meta["order"], total, EditState(tensors, meta["scalars"]), diag)
@@ -116,14 +116,17 @@ def _prob(model, tok, req: EditRequest) -> float:
     return float(torch.exp(torch.tensor(-s.nll)))
 
 
-def checkpoint_diagnostics(st: RunState, layers: list[int]) -> dict:
+def checkpoint_diagnostics(st: RunState, layers: list[int], totals: dict | None = None) -> dict:
+    """noise_E and mean kᵀβ per edited layer, measured on `totals` — the deltas the checkpoint evaluates
+    (PRUNE's restrained ones; the running totals by default)."""
+    totals = st.total if totals is None else totals
     out = {"n_edits": st.n_done, "noise_E": {}, "mean_k_beta": {}, "diag_k_beta": {},
            "note": "mean_k_beta averages k_i^T beta_j over the T-1 other edits j != i (eq. 15, N = T-1)"}
     for l in layers:
         if not st.diag.get(f"K.{l}"):
             continue
         k, y = torch.stack(st.diag[f"K.{l}"], 1), torch.stack(st.diag[f"Y.{l}"], 1)
-        out["noise_E"][str(l)] = noise_E(st.total[l].cpu(), k, y)      # the trace is kept on the CPU
+        out["noise_E"][str(l)] = noise_E(totals[l].cpu(), k, y)        # the trace is kept on the CPU
         if len(st.diag.get(f"B.{l}", [])) == k.shape[1]:
             b = torch.stack(st.diag[f"B.{l}"], 1)
             out["mean_k_beta"][str(l)] = mean_k_beta(k, b)
@@ -149,9 +152,9 @@ def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: l
     if settings.checkpoints[-1] > len(requests):
         raise ValueError(f"last checkpoint {settings.checkpoints[-1]} exceeds the {len(requests)} requests")
     layers = method.edited_layers(hp)
-    w0 = snapshot(model, layers)
     key = run_key(method, hp, requests, settings)
     st = _load_state(out, key, settings.checkpoints, device_of(model))
+    w0 = snapshot(model, [*layers, *(k for k in (st.total if st else {}) if k not in layers)])
     if st is None:
         st = RunState(0, edit_order(len(requests), settings.order_seed), {}, method.init_state(model, hp, ctx))
         log.info("starting %s on %d requests", method.name, settings.checkpoints[-1])
@@ -174,6 +177,7 @@ def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: l
             except FloatingPointError as e:
                 raise FloatingPointError(f"edit {st.n_done + 1} (case_id {batch[0].case_id}): {e}") from e
             noise_before = {}
+            w0.update(snapshot(model, [k for k in deltas if k not in w0]))   # first delta of a key: still W0
             for l, d in deltas.items():
                 prev = st.total.get(l, torch.zeros_like(d))
                 if l in trace.keys:
@@ -224,7 +228,7 @@ def _keep(diag: dict, layer: int, trace, delta: torch.Tensor) -> None:
 def _write_checkpoint(out: Path, model, method, hp, st: RunState, layers, requests) -> None:
     final = method.finalize(model, st.total, hp, st.method_state)
     write_checkpoint(out, st.n_done, final, [requests[i].case_id for i in st.order[: st.n_done]],
-                     checkpoint_diagnostics(st, layers))
+                     checkpoint_diagnostics(st, layers, final))
 
 
 def write_checkpoint(run_dir: str | Path, n_done: int, deltas: dict[int, torch.Tensor], edited_case_ids: list[int],
@@ -233,7 +237,7 @@ def write_checkpoint(run_dir: str | Path, n_done: int, deltas: dict[int, torch.T
     in the math orientation), diagnostics.json ({"noise_E": {layer: value}, "mean_k_beta": {...}} or {}), and
     edited.json (the case ids edited so far, in edit order). A method wrapped from other code writes these."""
     def write(d: Path):
-        save_file({f"layer.{l}": t.float().cpu().contiguous() for l, t in deltas.items()}, d / "deltas.safetensors")
+        save_file({delta_name(l): t.float().cpu().contiguous() for l, t in deltas.items()}, d / "deltas.safetensors")
         (d / "diagnostics.json").write_text(json.dumps(diagnostics, indent=1))
         (d / "edited.json").write_text(json.dumps(list(edited_case_ids)))
     _atomic_dir(Path(run_dir) / f"ckpt_{n_done}", write)
@@ -261,4 +265,4 @@ def read_checkpoint(ckpt_dir: str | Path) -> tuple[dict[int, torch.Tensor], list
 
 def load_deltas(path: str | Path) -> dict[int, torch.Tensor]:
     """Read a checkpoint's deltas.safetensors back into {layer: Δ [d, m]}."""
-    return {int(k.split(".")[1]): v for k, v in load_file(str(path)).items()}
+    return {delta_key(k): v for k, v in load_file(str(path)).items()}

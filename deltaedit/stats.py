@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
+from deltaedit.eval.scoring import pad_right
 from deltaedit.hooks import Capture, StopAfter
 from deltaedit.models import adapter_for, device_of, max_positions
 
@@ -21,29 +23,55 @@ log = logging.getLogger(__name__)
 
 
 @torch.no_grad()
-def second_moments(model, tok, texts: list[str], layers: list[int], max_len: int = 256, batch_size: int = 16,
-                   dtype: torch.dtype = torch.float64) -> tuple[dict[int, torch.Tensor], int]:
-    """Streaming C0 per layer over `texts` (each truncated to `max_len` tokens). Returns ({l: C0}, N_tok)."""
+def second_moments(model, tok, texts: list[str], layers: list[int], max_len: int | None = None,
+                   batch_size: int = 100, dtype: torch.dtype = torch.float64) -> tuple[dict[int, torch.Tensor], int]:
+    """Streaming C0 per layer over `texts`, each truncated to `max_len` tokens (None: the model's context,
+    as the references do: 1,024 for GPT-2, 8,192 for Llama3). Returns ({l: C0}, N_tok).
+
+    Documents go in batches of at most `batch_size`, sorted by length and split so that a padded batch
+    holds at most 3 x max_len tokens (the references' sub-batches): a long-context model's batch of full
+    articles would not fit in memory otherwise."""
     ad = adapter_for(model)
     sites = {l: ad.key_site(l) for l in layers}
     device = device_of(model)
-    max_len = min(max_len, max_positions(model))
+    max_len = min(max_len or max_positions(model), max_positions(model))
     acc: dict[int, torch.Tensor] = {}
     n_tok = 0
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))   # similar lengths -> little padding
-    for b in tqdm(range(0, len(texts), batch_size), desc="key statistics", unit="batch", leave=False):
-        batch = [texts[i] for i in order[b: b + batch_size]]
-        enc = tok(batch, return_tensors="pt", padding=True, truncation=True, max_length=max_len)
-        mask = enc["attention_mask"].to(device).bool()
+    for batch in tqdm(_token_batches(_rows_by_length(tok, texts, max_len), batch_size, 3 * max_len),
+                      desc="key statistics", unit="batch", leave=False):
+        ids, mask = pad_right(batch, tok.pad_token_id, device)
         with Capture(model, list(sites.values()), "input") as cap, StopAfter(model, sites[max(layers)]):
-            model(input_ids=enc["input_ids"].to(device), attention_mask=enc["attention_mask"].to(device))
+            model(input_ids=ids, attention_mask=mask)
+        keep = mask.bool()
         for l, site in sites.items():
-            k = cap[site][mask].to(dtype)                 # [n_tokens, m]
+            k = cap[site][keep].to(dtype)                 # [n_tokens, m]
             acc[l] = acc.get(l, 0) + k.T @ k
-        n_tok += int(mask.sum())
+        n_tok += int(keep.sum())
     if n_tok == 0:
         raise ValueError("the statistics corpus produced no tokens")
     return {l: (a / n_tok).float().cpu() for l, a in acc.items()}, n_tok
+
+
+def _rows_by_length(tok, texts: list[str], max_len: int, chunk: int = 2000):
+    """Token ids of every non-empty text, truncated, roughly sorted by length (texts ordered by characters,
+    then by tokens within chunks) so that batches need little padding without holding every row at once."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for c in range(0, len(order), chunk):
+        ids = tok([texts[i] for i in order[c: c + chunk]], truncation=True, max_length=max_len)["input_ids"]
+        yield from sorted((r for r in ids if r), key=len)
+
+
+def _token_batches(rows, batch_size: int, max_tokens: int):
+    """Consecutive rows (sorted by length) grouped so that each padded batch has ≤ batch_size rows and
+    ≤ max_tokens padded tokens (a single longer row goes alone)."""
+    batch: list[list[int]] = []
+    for r in rows:
+        if batch and (len(batch) == batch_size or (len(batch) + 1) * len(r) > max_tokens):
+            yield batch
+            batch = []
+        batch.append(r)
+    if batch:
+        yield batch
 
 
 def cached_second_moments(path: str | Path, model, tok, texts_fn, layers: list[int], meta: dict, **kw):
@@ -85,10 +113,20 @@ def null_space_basis(c0: torch.Tensor, threshold: float, relative: bool = False)
     return basis.float()
 
 
-def wikipedia_texts(n_samples: int, seed: int = 0, config: str = "20231101.en") -> list[str]:
-    """A seeded sample of `n_samples` Wikipedia articles through `datasets` (needs the network; hub
-    models only — ALGORITHMS.md §1.4 explains why 20200501.en is replaced by wikimedia/wikipedia)."""
-    from datasets import load_dataset
-    ds = load_dataset("wikimedia/wikipedia", config, split="train", streaming=True)
-    ds = ds.shuffle(seed=seed, buffer_size=10_000)
-    return [row["text"] for _, row in zip(range(n_samples), ds)]
+def uniform_sample(n_rows: int, n_samples: int, seed: int = 0) -> list[int]:
+    """Row indices of a seeded uniform sample without replacement (all rows, in order, if n_samples >= n_rows)."""
+    if n_samples >= n_rows:
+        return list(range(n_rows))
+    return sorted(random.Random(seed).sample(range(n_rows), n_samples))
+
+
+def wikipedia_texts(n_samples: int, seed: int = 0, config: str = "20231101.en", load=None) -> list[str]:
+    """A seeded uniform sample of `n_samples` Wikipedia articles (hub models only; needs the network or a
+    filled HF cache). The references draw a seeded random sample of the whole corpus (ALGORITHMS.md §1.4);
+    a streaming shuffle buffer would only mix neighbouring articles, so the split is loaded (parquet, memory
+    mapped) and indexed. 20200501.en is replaced by wikimedia/wikipedia, which recent `datasets` can load.
+    `load` replaces `datasets.load_dataset` (tests)."""
+    if load is None:
+        from datasets import load_dataset as load
+    ds = load("wikimedia/wikipedia", config, split="train")
+    return [ds[i]["text"] for i in uniform_sample(len(ds), n_samples, seed)]

@@ -32,23 +32,25 @@ def test_counterfact_easyedit_format_real_file(shared_data):
 
 
 def test_zsre_real_file(shared_data):
+    """The references' ZsRE dataset classes edit toward answers[0] and keep every record (ALGORITHMS.md §10.3)."""
     path = shared_data / "zsre/zsre_mend_train-1k.json"
-    with pytest.raises(RecordError, match="record 534: field 'alt': empty"):   # the real file has 2 such records
-        load_zsre(path)
-    recs = load_zsre(path, on_invalid="skip")
-    assert len(recs) == 998
+    raw = json.loads(path.read_text())
+    recs = load_zsre(path)
+    assert len(recs) == len(raw) == 1000                    # records 534 and 535 have an empty `alt`: still valid
+    assert not raw[534]["alt"].strip() and recs[534].request.target_new == raw[534]["answers"][0]
     r = recs[0].request
     assert r.subject == "UniFirst" and r.filled == "What is the product made by UniFirst?"
-    assert r.target_new == "unmanned aircraft" and r.target_true == "uniform"
+    assert r.target_new == "uniform" != raw[0]["alt"]       # not MEND's "unmanned aircraft"
+    assert all(rec.request.target_new == row["answers"][0] for rec, row in zip(recs, raw))
     assert recs[0].neighborhood_prompts[0] == "nq question: john goodman's character in the big lebowski?"
     assert recs[0].neighborhood_answer == "Walter Sobchak"
-    assert load_records(path, "zsre", limit=5)[4].dataset == "zsre"
+    assert [x.request.case_id for x in load_records(path, "zsre", limit=5)] == [0, 1, 2, 3, 4]
 
 
 ROME_OK = {"case_id": 7, "requested_rewrite": {"prompt": "{} plays the", "subject": "Ann Lee",
                                                  "target_new": {"str": "harp"}, "target_true": {"str": "drum"}},
            "paraphrase_prompts": ["x. Ann Lee performs on the"], "neighborhood_prompts": ["Bo Ray plays the"]}
-ZSRE_OK = {"subject": "Ann Lee", "src": "What does Ann Lee play?", "alt": "harp", "answers": ["drum"],
+ZSRE_OK = {"subject": "Ann Lee", "src": "What does Ann Lee play?", "alt": "", "answers": ["harp"],
            "rephrase": "Ann Lee plays which instrument?", "loc": "nq question: who is Bo", "loc_ans": "a man"}
 
 
@@ -85,7 +87,6 @@ def test_malformed_counterfact_rome(tmp_path, field, value, msg):
 @pytest.mark.parametrize("field,value,msg", [
     ("subject", KeyError, "missing"),
     ("src", "What does Bob play?", "does not occur"),
-    ("alt", "", "empty"),
     ("answers", [], "empty"),
     ("loc_ans", KeyError, "missing"),
 ])

@@ -17,21 +17,35 @@ def run_rule(xs, **kw):
     return fired, stats
 
 
-def test_paper_rule_by_hand():
-    """m, v start at 0; eqs. 22-23 with δ=0.5; trigger when x > m + η√v after 5 warm-up edits."""
-    xs = [0, 4, 4, 4, 4, 4, 100, 4.5]
-    fired, stats = run_rule(xs, ema=0.5, eta=1.0)
-    m = v = 0.0
-    expect = []
-    for e, x in enumerate(xs, start=1):
-        f = e > 5 and x > m + math.sqrt(v)
-        expect.append(f)
-        if not f:
-            m = 0.5 * m + 0.5 * x
-            v = 0.5 * v + 0.5 * (x - m) ** 2
-    assert fired == expect
-    assert fired[:5] == [False] * 5 and fired[6] is True          # 100 is abnormal, and is not averaged in
-    assert stats["m"] == pytest.approx(m) and stats["v"] == pytest.approx(v)
+def test_paper_rule_worked_by_hand():
+    """Algorithm 1 with δ = 0.5, η = 1, worked out on paper (m, v after each edit; * = fires, no update):
+    e1 x=0   m=0     v=0
+    e2 x=4   m=2     v=.5·0 + .5·(4−2)² = 2
+    e3 x=4   m=3     v=1 + .5·1² = 1.5
+    e4 x=4   m=3.5   v=.75 + .5·.5² = .875
+    e5 x=10  warm-up (the first 5 edits skip, line 4), although 10 > 3.5 + √.875: m=6.75, v=5.71875
+    e6 x=100 100 > 6.75 + √5.71875 = 9.14   *
+    e7 x=8   8 < 9.14: m=7.375, v=2.859375 + .5·.625² = 3.0546875
+    e8 x=9.2 9.2 > 7.375 + √3.0546875 = 9.123 *"""
+    fired, stats = run_rule([0, 4, 4, 4, 10, 100, 8, 9.2], ema=0.5, eta=1.0)
+    assert fired == [False] * 5 + [True, False, True]
+    assert stats == pytest.approx({"m": 7.375, "v": 3.0546875})
+    early, _ = run_rule([0, 4, 4, 4, 10], ema=0.5, eta=1.0, warmup=4)
+    assert early == [False] * 4 + [True]                 # the boundary: with 4 warm-up edits, edit 5 fires
+
+
+def test_code_rule_worked_by_hand():
+    """The released code's rule (§8.3) with δ = 0.5, η = 1 and 3 warm-up edits instead of 20:
+    e1 x=0   Δ_hist k = 0: nothing recorded
+    e2 x=2   first observation: m=2, v=0
+    e3 x=4   warm-up: m=3, v=.5·(4−3)² = .5
+    e4 x=3   |3−3| = 0 ≤ √.5: m=3, v=.25
+    e5 x=1   |1−3| = 2 > .5: fires below the mean (two-sided) *
+    e6 x=3.4 .4 ≤ .5: m=3.2, v=.125 + .5·.2² = .145
+    e7 x=3.6 .4 > √.145 = .381 *"""
+    fired, stats = run_rule([0, 2, 4, 3, 1, 3.4, 3.6], trigger="code", ema=0.5, eta=1.0, warmup=3)
+    assert fired == [False, False, False, False, True, False, True]
+    assert stats == pytest.approx({"m": 3.2, "v": 0.145})
 
 
 def test_paper_rule_is_one_sided():

@@ -59,6 +59,10 @@ def test_counterfact_records_are_well_formed(tmp_path):
         assert rec.attribute_prompts and rec.generation_prompts
     zs = load_zsre(tmp_path / "zsre.json")
     assert len(zs) == len(recs) and zs[0].neighborhood_answer
+    for z in zs:                                   # the edit target is a counterfactual, the true object is `pred`
+        r = z.request
+        rel = next(x for x in w.relations if x.question == r.prompt)
+        assert r.target_new != r.target_true == w.facts[r.subject][rel.rid] and r.target_new in rel.objects
     bg = (tmp_path / "background.txt").read_text().splitlines()
     prompts = {r.request.filled for r in recs}
     assert len(bg) == 20 and not any(line in prompts for line in bg)

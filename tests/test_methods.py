@@ -10,7 +10,7 @@ from deltaedit.core.templates import context_templates
 from deltaedit.hooks import Capture
 from deltaedit.methods import EditContext, get_method, list_methods
 from deltaedit.methods.deltaedit import influence_basis
-from deltaedit.models import adapter_for, applied, apply_deltas, read_weight, weight_shape
+from deltaedit.models import adapter_for, applied, apply_deltas, bias_key, get_module, read_weight, weight_shape
 from deltaedit.runner import _prob
 from deltaedit.stats import second_moments
 from deltaedit.types import EditRequest
@@ -38,9 +38,9 @@ def corpus(n=60, seed=0):
     return [" ".join(rng.choice(WORDS[1:]) for _ in range(rng.randint(3, 9))) for _ in range(n)]
 
 
-def context(model, layers):
+def context(model, layers, spec=((4, 2),)):
     stats, _ = second_moments(model, TOK, corpus(), layers)
-    return EditContext(templates=context_templates(model, TOK, ["A", "C"], max_len=4), stats=stats)
+    return EditContext(templates=context_templates(model, TOK, ["A", "C"], spec), stats=stats)
 
 
 def test_registry():
@@ -64,9 +64,11 @@ def test_method_leaves_model_untouched_and_deltas_raise_target(arch, name):
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), f"{name} changed {k}"
     assert all(p.grad is None for p in model.parameters())
-    assert set(deltas) == set(hp.layers)
+    has_bias = name == "ft" and arch.startswith("gpt2")   # FT trains every parameter of the module (§2)
+    assert set(deltas) == set(hp.layers) | ({bias_key(hp.layers[0])} if has_bias else set())
     for l, d in deltas.items():
-        assert d.shape == weight_shape(model, l) and torch.isfinite(d).all()
+        shape = weight_shape(model, l) if isinstance(l, int) else (weight_shape(model, hp.layers[0])[0],)
+        assert d.shape == shape and torch.isfinite(d).all()
     with applied(model, deltas):
         p1 = _prob(model, TOK, req)
     assert p1 > p0, f"{name}: target probability {p0:.4f} -> {p1:.4f}"
@@ -194,3 +196,49 @@ def test_ft_with_cached_lower_blocks_equals_the_plain_loop(name, n, monkeypatch)
     slow, _ = method.compute_deltas(model, TOK, REQS[:n], hp, method.init_state(model, hp, None), None)
     torch.testing.assert_close(fast[1], slow[1], atol=1e-6, rtol=1e-5)
     assert fast[1].abs().sum() > 0
+
+
+def test_ft_trains_and_clamps_the_bias_too():
+    """The reference FT selects every parameter whose name contains the module's name: GPT-2's c_proj
+    weight and bias, each entry within ε of its value at the start of the edit; Llama's down_proj has none."""
+    model = MODEL_BUILDERS["gpt2"]()
+    method = get_method("ft")
+    eps = 1e-3
+    hp = method.hparams_cls.from_dict({**HP["ft"], "norm_constraint": eps}, "test")
+    deltas, _ = method.compute_deltas(model, TOK, REQS[:1], hp, method.init_state(model, hp, None), None)
+    db = deltas[bias_key(1)]
+    assert db.shape == get_module(model, adapter_for(model).key_site(1)).bias.shape
+    assert db.abs().max() > 0 and db.abs().max() <= eps * (1 + 1e-5)
+    assert deltas[1].abs().max() <= eps * (1 + 1e-5)
+    b0 = get_module(model, adapter_for(model).key_site(1)).bias.detach().clone()
+    with applied(model, deltas):
+        torch.testing.assert_close(get_module(model, adapter_for(model).key_site(1)).bias, b0 + db)
+    assert torch.equal(get_module(model, adapter_for(model).key_site(1)).bias, b0)   # restored exactly
+    llama = MODEL_BUILDERS["llama"]()
+    assert set(method.compute_deltas(llama, TOK, REQS[:1], hp, method.init_state(llama, hp, None), None)[0]) == {1}
+
+
+def test_rome_uses_its_own_templates_and_a_flat_key_mean(monkeypatch):
+    """ROME's 21 templates ("{}" + 10 x 5 + 10 x 10 tokens); u is C0⁻¹ k̄ with k̄ the flat mean over all
+    of them, and the value optimisation sees the same prompts."""
+    import deltaedit.methods.rome as rome
+    from deltaedit.core.keys import template_keys
+
+    model = MODEL_BUILDERS["gpt2"]()
+    m = get_method("rome")
+    assert m.templates == ((5, 10), (10, 10))
+    spec = ((3, 4), (5, 4))                                  # a small ROME-shaped set: 1 + 4 + 4 templates
+    ctx = context(model, [0], spec)
+    assert len(ctx.templates) == 9 and ctx.templates[0] == "{}"
+    seen = []
+    monkeypatch.setattr(rome, "optimise_value", lambda *a, **k: seen.append(a[4]) or real(*a, **k))
+    real = __import__("deltaedit.core.values", fromlist=["optimise_value"]).optimise_value
+    hp = m.hparams_cls.from_dict({**HP["rome"], "mom2_adjustment": False})
+    deltas, trace = m.compute_deltas(model, TOK, [REQS[1]], hp, m.init_state(model, hp, ctx), ctx)
+    assert seen == [ctx.templates]
+    keys, _ = template_keys(model, TOK, REQS[1], [0], ctx.templates)
+    k_bar = keys[0].mean(0)                                   # flat: each of the 9 templates weighs 1/9
+    u = k_bar / k_bar.norm()
+    torch.testing.assert_close(trace.betas[0][:, 0], u / torch.dot(u, keys[0][0]), atol=1e-5, rtol=1e-4)
+    two_level = 0.5 * (keys[0][0] + keys[0][1:].mean(0))
+    assert not torch.allclose(k_bar, two_level, atol=1e-4)     # the MEMIT family's average is another key

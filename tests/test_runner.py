@@ -105,3 +105,45 @@ def test_a_state_from_another_run_or_with_missing_checkpoints_is_not_resumed(tmp
     _, again = _run(tmp_path / "reused", "alphaedit", RunSettings([3, 6], order_seed=1))
     assert (tmp_path / "reused" / "ckpt_6" / "deltas.safetensors").exists()
     assert all(torch.equal(fresh[l], again[l]) for l in fresh)
+
+
+def test_prune_diagnostics_measure_the_restrained_deltas(tmp_path):
+    """A PRUNE checkpoint evaluates the restrained deltas, so its noise_E is measured on them (eq. 12-13),
+    not on the running totals that keep being edited."""
+    from deltaedit.diagnostics import noise_E
+    from deltaedit.methods.prune import PRUNE
+
+    class Strong(PRUNE):          # σ_max(W0) scaled down so that the restraint binds on the tiny model
+        def init_state(self, model, hp, ctx):
+            st = super().init_state(model, hp, ctx)
+            st.tensors = {k: v * 0.01 for k, v in st.tensors.items()}
+            return st
+    _, total = _run(tmp_path, "prune", RunSettings([3, 6], save_every=2), method=Strong())
+    final = load_deltas(tmp_path / "ckpt_6" / "deltas.safetensors")
+    diag = json.loads((tmp_path / "ckpt_6" / "diagnostics.json").read_text())
+    saved = load_file(tmp_path / "state" / "diag.safetensors")
+    for l in (0, 1):
+        k, y = saved[f"K.{l}"], saved[f"Y.{l}"]
+        assert not torch.allclose(final[l], total[l].cpu())                       # the restraint changed them
+        assert diag["noise_E"][str(l)] == pytest.approx(noise_E(final[l], k, y), rel=1e-9)
+        assert diag["noise_E"][str(l)] != pytest.approx(noise_E(total[l].cpu(), k, y), rel=1e-6)
+
+
+def test_ft_bias_deltas_are_checkpointed_and_resumed(tmp_path):
+    """FT's bias deltas (GPT-2) go through the runner like the weights: stored as bias.<l>, restored from
+    W0 + total, and resumed bit for bit."""
+    def run(out, method):
+        model = MODEL_BUILDERS["gpt2"]()
+        hp = get_method("ft").hparams_cls.from_dict(HP["ft"])
+        return model, run_sequential(model, TOK, method, hp, context(model, [1]), REQUESTS, out,
+                                     RunSettings([3, 6], save_every=2))
+    model, full = run(tmp_path / "full", get_method("ft"))
+    assert set(full) == {1, "bias.1"}
+    assert set(load_file(tmp_path / "full" / "ckpt_6" / "deltas.safetensors")) == {"layer.1", "bias.1"}
+    fresh = MODEL_BUILDERS["gpt2"]()
+    torch.testing.assert_close(model.transformer.h[1].mlp.c_proj.bias,
+                               fresh.transformer.h[1].mlp.c_proj.bias + full["bias.1"])
+    with pytest.raises(Killed):
+        run(tmp_path / "killed", KillAfter(get_method("ft"), 5))
+    _, resumed = run(tmp_path / "killed", get_method("ft"))
+    assert all(torch.equal(full[k], resumed[k]) for k in full)

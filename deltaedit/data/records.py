@@ -130,8 +130,11 @@ def load_counterfact(path, fmt: str = "auto", limit: int | None = None, on_inval
 
 
 def load_zsre(path, limit: int | None = None, on_invalid: str = "raise") -> list[EditRecord]:
-    """ZsRE in MEND format (zsre_mend_eval.json): question `src` about `subject`, new answer `alt`,
-    `rephrase`, and the locality question `loc` with its gold answer `loc_ans` (ALGORITHMS.md §10.3)."""
+    """ZsRE in MEND format (zsre_mend_eval.json): question `src` about `subject`, edited toward
+    `answers[0]` as the references' ZsRE datasets do (ALGORITHMS.md §10.3), `rephrase`, and the locality
+    question `loc` with its gold answer `loc_ans`. `alt` is MEND's training field: it is not read, so a
+    record with an empty `alt` is a valid record. ZsRE's token accuracy has no "true" target; the
+    request's `target_true` is `pred` (the model's answer MEND recorded) where present, for display only."""
     return _parse_all(path, _read_json(path)[:limit], _zsre_record, on_invalid)
 
 
@@ -142,8 +145,9 @@ def _zsre_record(path, i: int, rec) -> EditRecord:
     if not answers:
         raise r.err("answers", "empty")
     loc = r.get("loc")
+    pred = r.get("pred", required=False, nonempty=False)
     req = EditRequest(case_id=rec.get("case_id", i), subject=subject, prompt=r.templated_from("src", subject),
-                      target_new=r.get("alt"), target_true=answers[0])
+                      target_new=answers[0], target_true=pred.strip() if pred and pred.strip() else None)
     return EditRecord(req, "zsre", paraphrase_prompts=(r.get("rephrase"),),
                       neighborhood_prompts=(loc if loc.endswith("?") else loc + "?",),
                       neighborhood_answer=r.get("loc_ans"))

@@ -56,8 +56,9 @@ def counterfact_records(world: World, seed: int = 0, n_neighbours: int = 10) -> 
 
 
 def zsre_records(world: World, seed: int = 0) -> list[dict]:
-    """MEND-format records: a question, the new answer `alt`, a rephrase, and an unrelated question
-    (`loc`) about another subject with its true answer `loc_ans`."""
+    """MEND-format records: a question, the edit target `answers[0]` (a new object the model does not know
+    yet: the references edit toward `answers[0]`), the true object as `pred`, a rephrase, and an unrelated
+    question (`loc`) about another subject with its true answer `loc_ans`. `alt` repeats the new object."""
     rng = random.Random(seed + 1)
     out = []
     for case_id, (s, rid) in enumerate(_facts_in_order(world, seed)):
@@ -68,7 +69,7 @@ def zsre_records(world: World, seed: int = 0) -> list[dict]:
         r2 = rng.choice(world.relations)
         src = rel.question.format(s)
         out.append({"case_id": case_id, "subject": s, "src": src, "pred": true, "rephrase": rel.templates[1].format(s),
-                    "alt": new, "answers": [true], "loc": r2.question.format(other),
+                    "alt": new, "answers": [new], "loc": r2.question.format(other),
                     "loc_ans": world.facts[other][r2.rid], "cond": f"{true} >> {new} || {src}"})
     return out
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from deltaedit.core.templates import MEMIT_TEMPLATES, TemplateSet
 from deltaedit.hparams import HParams
 from deltaedit.types import EditRequest, EditTrace
 
@@ -33,10 +34,13 @@ class Method:
     """Subclass, set `name` and `hparams_cls`, implement `compute_deltas`; register with @register.
 
     `hparams_dir` is where `<hparams_dir>/<name>.yaml` files live; None means the shipped
-    deltaedit/hparams/<method>/ (a method from outside the package points at its own folder)."""
+    deltaedit/hparams/<method>/ (a method from outside the package points at its own folder).
+    `templates` is the method's context-template set (deltaedit.core.templates): the workflow samples
+    and caches one file per model and template set, and hands the method that set in `EditContext`."""
     name: str = ""
     hparams_cls: type[HParams] = HParams
     hparams_dir: str | None = None
+    templates: TemplateSet = MEMIT_TEMPLATES
 
     def edited_layers(self, hp) -> list[int]:
         return list(hp.layers)

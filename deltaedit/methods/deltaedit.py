@@ -53,7 +53,12 @@ class DeltaEditHParams(AlphaEditHParams):
 
 
 def trigger_step(x: float, count: int, stats: dict, hp: DeltaEditHParams) -> bool:
-    """Decide one edit (count = 1-based edit number) and update the sliding statistics in place."""
+    """Decide one edit (count = 1-based edit number) and update the sliding statistics in place.
+
+    Warm-up: the first `warmup` edits never fire (count > warmup). Algorithm 1 says both "the first 5
+    edits skip to initializing m and v" (line 4) and "e ≥ 5" (line 5), which disagree for 1-based e
+    (E_1 is the first edit); the prose of line 4 is followed, so with the paper's 5 the first edit that
+    can fire is edit 6 — the reading in which line 5's e counts the edits made before this one."""
     rule = hp.rule()
     m, v = stats.get("m"), stats.get("v")
     if hp.trigger == "paper":

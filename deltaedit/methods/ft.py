@@ -1,9 +1,11 @@
 """FT (ALGORITHMS.md §2): constrained fine-tuning of one MLP output matrix on the edit prompt.
 
 As the baselines did, all target tokens are scored at the prompt's last position (a bag-of-tokens loss,
-not teacher forced), Adam updates only that matrix, and with `norm_constraint` ε every entry stays within
-[W0 − ε, W0 + ε] of its value at the start of the edit. The weight is restored on exit; the delta is
-returned.
+not teacher forced), and Adam updates every parameter of that module, as the reference selects each
+parameter whose name contains the module's name: on GPT-2 `c_proj.weight` and `c_proj.bias`, on Llama
+`down_proj.weight` (no bias). With `norm_constraint` ε every entry of each stays within [W0 − ε, W0 + ε] of
+its value at the start of the edit. The parameters are restored on exit; the deltas are returned
+({l: ΔW [d, m]} and, where the module has a bias, {bias_key(l): Δb [d]}).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from deltaedit.eval.scoring import pad_right, prompt_ids, target_ids
 from deltaedit.hooks import FrozenPrefix
 from deltaedit.hparams import HParams, HParamsError
 from deltaedit.methods.base import Method, register
-from deltaedit.models import adapter_for, device_of, get_module, read_weight, restore, snapshot
+from deltaedit.models import adapter_for, bias_key, device_of, get_module, read_weight, restore, snapshot
 from deltaedit.types import EditTrace
 
 
@@ -42,16 +44,18 @@ class FT(Method):
     def compute_deltas(self, model, tok, requests, hp, state, ctx):
         (l,) = hp.layers
         device = device_of(model)
-        weight = get_module(model, adapter_for(model).key_site(l)).weight
-        saved = snapshot(model, [l])
-        w0 = weight.detach().clone()
+        module = get_module(model, adapter_for(model).key_site(l))
+        keys = [l] + ([bias_key(l)] if module.bias is not None else [])
+        params = [module.weight] + ([module.bias] if module.bias is not None else [])
+        saved = snapshot(model, keys)
+        start = [p.detach().clone() for p in params]
         w0_math = read_weight(model, l)
         prompts = [prompt_ids(tok, r.filled) for r in requests]
         ids, mask = pad_right(prompts, tok.pad_token_id, device)
         rows, last = torch.arange(len(prompts), device=device), torch.tensor([len(p) - 1 for p in prompts], device=device)
         targets = [torch.tensor(target_ids(tok, r.target_new), device=device) for r in requests]
         trace = EditTrace(keys={l: stack_keys(model, tok, requests, l, ["{}"])[0]})
-        opt = torch.optim.Adam([weight], lr=hp.lr, weight_decay=hp.weight_decay)
+        opt = torch.optim.Adam(params, lr=hp.lr, weight_decay=hp.weight_decay)
         try:
             # all prompts in one padded batch, the same at every step, so the blocks below the edited layer
             # give the same output each time
@@ -65,14 +69,21 @@ class FT(Method):
                     trace.info["loss"] = loss.item()
                     if loss.item() < hp.early_stop_loss:
                         break
-                    (weight.grad,) = torch.autograd.grad(loss, [weight])
+                    grads = torch.autograd.grad(loss, params)
+                    for p, g in zip(params, grads):
+                        p.grad = g
                     opt.step()
-                    weight.grad = None
+                    for p in params:
+                        p.grad = None
                     if hp.norm_constraint is not None:
                         with torch.no_grad():
-                            weight.copy_(torch.clamp(weight, w0 - hp.norm_constraint, w0 + hp.norm_constraint))
-            delta = read_weight(model, l).float() - w0_math.float()
+                            for p, p0 in zip(params, start):
+                                p.copy_(torch.clamp(p, p0 - hp.norm_constraint, p0 + hp.norm_constraint))
+            deltas = {l: read_weight(model, l).float() - w0_math.float()}
+            if module.bias is not None:
+                deltas[bias_key(l)] = (module.bias.detach() - start[1]).float()
         finally:
-            weight.grad = None
+            for p in params:
+                p.grad = None
             restore(model, saved)
-        return {l: delta}, trace
+        return deltas, trace

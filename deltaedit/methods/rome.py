@@ -1,13 +1,17 @@
 """ROME (ALGORITHMS.md §3): one rank-one update at one layer that maps the subject key to a value
-optimised at the MLP output: Δ = (v* − W k − b) uᵀ / (uᵀ k), u = C0⁻¹ k̄ (or k̄ without C0)."""
+optimised at the MLP output: Δ = (v* − W k − b) uᵀ / (uᵀ k), u = C0⁻¹ k̄ (or k̄ without C0).
+
+ROME has its own context templates ("{}" + 10 samples of 5 tokens + 10 of 10, §1.1): the same 21 prompts
+feed the value optimisation, and k̄ is their flat mean (not the MEMIT family's two-level average)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
 
-from deltaedit.core.keys import average_keys, template_keys
+from deltaedit.core.keys import template_keys
 from deltaedit.core.solvers import rank_one
+from deltaedit.core.templates import ROME_TEMPLATES
 from deltaedit.core.spread import ValueHParams
 from deltaedit.core.values import optimise_value
 from deltaedit.hparams import HParamsError
@@ -32,6 +36,7 @@ class ROMEHParams(ValueHParams):
 class ROME(Method):
     name = "rome"
     hparams_cls = ROMEHParams
+    templates = ROME_TEMPLATES
 
     def stats_layers(self, hp):
         return list(hp.layers) if hp.mom2_adjustment else []
@@ -51,7 +56,7 @@ class ROME(Method):
             for r in requests:                       # ROME is a single-edit method: one request at a time
                 res = optimise_value(model, tok, r, site, ctx.templates, hp.value_config())
                 keys, _ = template_keys(model, tok, r, [l], ctx.templates)     # k̄ and k_plain, one pass
-                k_bar, k_plain = average_keys(keys[l], ctx.templates), keys[l][ctx.templates.index("{}")]
+                k_bar, k_plain = keys[l].mean(0), keys[l][ctx.templates.index("{}")]    # flat mean over all templates
                 u = k_bar.double()
                 if hp.mom2_adjustment:
                     u = torch.cholesky_solve(u[:, None], state.tensors[f"c0_chol.{l}"].to(u.device))[:, 0]

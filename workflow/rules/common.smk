@@ -108,6 +108,15 @@ def hparams_values(wildcards, method=None):
     return hparams_for(method or wildcards.method, wildcards.model).to_dict()
 
 
+def templates_file(wildcards, method=None):
+    """The context templates of a run: one file per model and the method's template set (ROME has its own)."""
+    from deltaedit.core.templates import template_set_name
+    from deltaedit.methods import get_method
+
+    tset = template_set_name(get_method(method or wildcards.method).templates)
+    return f"resources/templates/{wildcards.model}/{tset}.json"
+
+
 def stats_layers(model):
     """Union of the layers whose key statistics any configured method needs for this model."""
     from deltaedit.methods import get_method

@@ -2,7 +2,7 @@ rule edit_run:
     input:
         model=model_dir,
         records=records_file,
-        templates="resources/templates/{model}.json",
+        templates=templates_file,
         stats="resources/stats/{model}.pt",
     output:
         deltas=expand(

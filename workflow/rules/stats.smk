@@ -1,14 +1,17 @@
 rule context_templates:
+    wildcard_constraints:
+        tset=r"\d+x\d+(-\d+x\d+)*",
     input:
         model=model_dir,
     output:
-        "resources/templates/{model}.json",
+        "resources/templates/{model}/{tset}.json",
     params:
         model=model_ref,
         # ALGORITHMS.md §1.1: hub models start their context templates from five words, the fact world from EOS
         seed_words=lambda wc: HUB_TEMPLATE_WORDS if is_hub(wc.model) else None,
+        template_set=lambda wc: wc.tset,   # e.g. 10x5 (MEMIT family) or 5x10-10x10 (ROME): core/templates.py
     log:
-        "logs/context_templates/{model}.log",
+        "logs/context_templates/{model}_{tset}.log",
     resources:
         gpu=1,
     script:
@@ -28,6 +31,7 @@ rule key_stats:
         layers=lambda wc: stats_layers(wc.model),
         n_texts=config["stats"]["n_texts"],
         max_len=config["stats"]["max_len"],
+        seed=config["stats"].get("seed", 0),
     log:
         "logs/key_stats/{model}.log",
     threads: 2

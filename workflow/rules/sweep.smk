@@ -4,7 +4,7 @@ rule eta_run:
     input:
         model=model_dir,
         records=records_file,
-        templates="resources/templates/{model}.json",
+        templates=lambda wc: templates_file(wc, "deltaedit"),
         stats="resources/stats/{model}.pt",
     output:
         deltas="results/sweep/eta/{model}/{dataset}/{eta}/ckpt_{n}/deltas.safetensors",
