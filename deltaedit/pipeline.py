@@ -83,27 +83,34 @@ def edit_job(model_path: str, records_path: str, dataset: str, method: str, hpar
                    RunSettings(checkpoints, batch_size=batch_size, order_seed=order_seed))
 
 
-def score_job(model_path: str, records_path: str, dataset: str, ckpt_dir: str, reference_json: str | None,
-              out_json: str, general: dict | None = None, n_run: int | None = None,
-              general_json: str | None = None) -> None:
-    """Score the records edited up to this checkpoint on base model + checkpoint deltas; with `general_json`
-    also the general capability (lm-eval, `general` = the config's section) on the same loaded model."""
+def score_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: list[str], reference_json: str | None,
+              out_jsons: list[str], general: dict | None = None, n_run: int | None = None,
+              general_jsons: list[str] | None = None) -> None:
+    """Score every checkpoint of a run in one process: the model, the records and the reference are loaded
+    once, then for each checkpoint the records edited up to it are scored on base model + its deltas and,
+    with `general_jsons`, the general capability (lm-eval, `general` = the config's section) on the same
+    model. A checkpoint's files are written as soon as it is scored."""
+    if len(ckpt_dirs) != len(out_jsons) or (general_jsons is not None and len(general_jsons) != len(ckpt_dirs)):
+        raise ValueError(f"need one output per checkpoint: {len(ckpt_dirs)} checkpoints, {len(out_jsons)} score files"
+                         f"{'' if general_jsons is None else f', {len(general_jsons)} general files'}")
     model, tok = load_model(model_path, device=device())
-    deltas, edited, diagnostics = read_checkpoint(ckpt_dir)
     all_records = load_records(records_path, dataset, on_invalid="skip")
     by_id = {r.request.case_id: r for r in all_records}
-    records = [by_id[c] for c in edited]
     reference = None
     if reference_json and dataset == "counterfact":
         reference = {int(k): v for k, v in json.loads(Path(reference_json).read_text()).items()}
-    specs = general_specs(all_records, general, n_run) if general_json else []   # before the deltas
-    with applied(model, deltas):
-        rows = score_records(model, tok, records, reference)
-        if general_json:
-            _write_general(model, tok, specs, len(edited), general_json)
+    specs = general_specs(all_records, general, n_run) if general_jsons else []
     metrics = CF_METRICS if dataset == "counterfact" else ZSRE_METRICS
-    write_json({"n_edits": len(edited), "summary": summarize(rows, metrics), "records": rows,
-                "diagnostics": diagnostics}, out_json)
+    for i, (ckpt_dir, out_json) in enumerate(zip(ckpt_dirs, out_jsons)):
+        deltas, edited, diagnostics = read_checkpoint(ckpt_dir)
+        records = [by_id[c] for c in edited]
+        with applied(model, deltas):
+            rows = score_records(model, tok, records, reference)
+            if general_jsons:
+                _write_general(model, tok, specs, len(edited), general_jsons[i])
+        write_json({"n_edits": len(edited), "summary": summarize(rows, metrics), "records": rows,
+                    "diagnostics": diagnostics}, out_json)
+        log.info("scored %s: %d records", ckpt_dir, len(records))
 
 
 def general_specs(records: list, general: dict, n_run: int) -> list[dict]:

@@ -76,3 +76,29 @@ def test_general_capability_agrees_with_direct_loglikelihood_ranking(tiny_world)
                for d in docs) / len(docs)
     assert res["n"] == 30 and res["acc"] == pytest.approx(mine)
     assert res["acc"] >= 0.9 and 0.0 <= res["f1"] <= 1.0
+
+
+def test_task_manager_skips_the_builtin_task_index():
+    """The in-memory tasks need none of lm-eval's built-in task folders; indexing them cost ~15 s per job."""
+    import time
+
+    from deltaedit.eval.general import task_manager
+    t0 = time.perf_counter()
+    tm = task_manager()
+    assert time.perf_counter() - t0 < 1.0
+    assert tm.all_tasks == []
+
+
+@pytest.mark.slow
+def test_scores_are_identical_without_the_builtin_index(tiny_world, monkeypatch):
+    """The same tasks scored with lm-eval's default TaskManager (every built-in folder indexed) and with ours."""
+    import deltaedit.eval.general as general
+    from deltaedit.data import load_counterfact
+    from deltaedit.models import load_model
+    from lm_eval.tasks import TaskManager
+    out, _ = tiny_world
+    model, tok = load_model(out / "models" / "gpt2")
+    facts = world_tasks(load_counterfact(out / "counterfact.json"), set(), limit=20, seed=1)
+    ours = general_capability(model, tok, facts, batch_size=8)
+    monkeypatch.setattr(general, "task_manager", lambda: TaskManager())
+    assert general_capability(model, tok, facts, batch_size=8) == ours

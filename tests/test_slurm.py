@@ -67,12 +67,13 @@ def test_paper_preset_submits_gpu_rules_with_one_gpu_of_the_profiles_model(tmp_p
         (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
     (work / "slurm").symlink_to("profiles/slurm")
     # inputs of the editing jobs exist (placeholders), except the ZsRE data: its download is a CPU job
-    for rel in ("resources/data/multi_counterfact.json", "resources/templates/gpt2-xl.json",
-                "resources/templates/llama3-8b.json", "resources/stats/gpt2-xl.pt", "resources/stats/llama3-8b.pt"):
+    for rel in ("resources/data/multi_counterfact.json", "resources/stats/gpt2-xl.pt", "resources/stats/llama3-8b.pt",
+                *(f"resources/templates/{m}/{t}.json" for m in ("gpt2-xl", "llama3-8b") for t in ("10x5", "5x10-10x10"))):
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
         (work / rel).write_text("placeholder")
     env = fake_slurm(tmp_path)
-    r = subprocess.run([SNAKEMAKE, "--profile", profile, "--config", "preset=paper", "--keep-going",
+    # the command as typed by the users: the profile itself selects the paper preset
+    r = subprocess.run([SNAKEMAKE, "--profile", profile, "--keep-going",
                         "--latency-wait", "0", "--retries", "0", "--slurm-init-seconds-before-status-checks", "1"],
                        cwd=work, env=env, capture_output=True, text=True, timeout=300)
     log = (tmp_path / "sbatch.log").read_text().splitlines() if (tmp_path / "sbatch.log").exists() else []
@@ -82,6 +83,9 @@ def test_paper_preset_submits_gpu_rules_with_one_gpu_of_the_profiles_model(tmp_p
         rule = line.split("--comment")[1].split()[0].removeprefix("rule_").split("_wildcards")[0]
         by_rule.setdefault(rule, []).append(line)
     assert len(by_rule["edit_run"]) == 2 * 7            # 2 models x 7 methods on CounterFact
+    methods = ("ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit")
+    runs = {line.split("rule_edit_run_wildcards_")[1].split()[0] for line in by_rule["edit_run"]}
+    assert runs == {f"{m}_counterfact_{x}" for m in ("gpt2-xl", "llama3-8b") for x in methods}   # the paper preset
     assert len(by_rule["download_data"]) == 1
     gpu_rules = ("edit_run", "reference_predictions", "general_unedited")
     for rule in gpu_rules:

@@ -15,30 +15,31 @@ rule reference_predictions:
         "../scripts/reference_predictions.py"
 
 
-# One job per checkpoint loads the model once: CounterFact/ZsRE metrics, noise_E and k^T beta, and the
-# general capability (PAPER.txt §5, Figures 3 and 7: lm-eval on the base model plus the checkpoint's deltas).
-rule score_checkpoint:
+# One job per run scores all its checkpoints (README "Workflow"): the model, records and lm-eval are set up
+# once per run instead of once per checkpoint — CounterFact/ZsRE metrics, noise_E and k^T beta, and the
+# general capability (PAPER.txt §5, Figures 3 and 7: lm-eval on the base model plus each checkpoint's deltas).
+rule score_run:
     input:
         model=model_dir,
         records=records_file,
         reference="resources/reference/{model}/{dataset}.json",
-        deltas="results/edits/{model}/{dataset}/{method}/ckpt_{n}/deltas.safetensors",
+        deltas=expand("results/edits/{{model}}/{{dataset}}/{{method}}/ckpt_{n}/deltas.safetensors", n=CKPTS),
     output:
-        scores="results/scores/{model}/{dataset}/{method}/{n}.json",
-        general="results/general/{model}/{dataset}/{method}/{n}.json",
+        scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=CKPTS),
+        general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=CKPTS),
     params:
         model=model_ref,
         general=config["general"],
         n_run=max(CKPTS),
     log:
-        "logs/score_checkpoint/{model}_{dataset}_{method}_{n}.log",
+        "logs/score_run/{model}_{dataset}_{method}.log",
     benchmark:
-        "benchmarks/score_checkpoint/{model}_{dataset}_{method}_{n}.tsv"
-    threads: 1   # many small jobs: on a laptop two run side by side
+        "benchmarks/score_run/{model}_{dataset}_{method}.tsv"
+    threads: 1   # small jobs: on a laptop two run side by side
     resources:
         gpu=1,
     script:
-        "../scripts/score_checkpoint.py"
+        "../scripts/score_run.py"
 
 
 rule general_unedited:

@@ -27,14 +27,14 @@ rule eta_run:
         "../scripts/eta_run.py"
 
 
-use rule score_checkpoint as score_eta with:
+use rule score_run as score_eta with:
     input:
         model=model_dir,
         records=records_file,
         reference="resources/reference/{model}/{dataset}.json",
-        deltas="results/sweep/eta/{model}/{dataset}/{eta}/ckpt_{n}/deltas.safetensors",
+        deltas=["results/sweep/eta/{model}/{dataset}/{eta}/ckpt_{n}/deltas.safetensors"],
     output:
-        scores="results/sweep_scores/eta/{model}/{dataset}/{eta}/{n}.json",
+        scores=["results/sweep_scores/eta/{model}/{dataset}/{eta}/{n}.json"],
     log:
         "logs/score_eta/{model}_{dataset}_{eta}_{n}.log",
     benchmark:
