@@ -36,3 +36,4 @@ rule all:
         general_report_targets(),
         analysis_targets(),
         eta_targets(),
+        "results/figures/costs.png",

@@ -20,13 +20,16 @@ from deltaedit.stats import cached_second_moments, second_moments
 from deltaedit.types import EditRequest
 
 
-def load_hparams(method: str, model_or_path: str | Path):
-    """Typed hparams of `method` from a shipped name ("gpt2-xl", "factworld-gpt2") or a YAML path."""
+def load_hparams(method: str, model_or_path: str | Path, overrides: dict | None = None):
+    """Typed hparams of `method` from a shipped name ("gpt2-xl", "factworld-gpt2") or a YAML path, with
+    `overrides` (a variant's, e.g. {"trigger": "code"}) replacing keys and checked like the file's."""
     m = get_method(method)
     p = Path(model_or_path)
-    if p.suffix in (".yaml", ".yml"):
-        return m.hparams_cls.from_yaml(p)
-    return m.hparams_cls.from_yaml(hparams_path(method, str(model_or_path), m.hparams_dir))
+    path = p if p.suffix in (".yaml", ".yml") else hparams_path(method, str(model_or_path), m.hparams_dir)
+    hp = m.hparams_cls.from_yaml(path)
+    if overrides:
+        hp = m.hparams_cls.from_dict({**hp.to_dict(), **overrides}, f"{path} with overrides {overrides}")
+    return hp
 
 
 def make_context(model, tok, method, hp, corpus: list[str] | None = None, stats_path: str | Path | None = None,

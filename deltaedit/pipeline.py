@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import torch
@@ -73,9 +74,7 @@ def edit_job(model_path: str, records_path: str, dataset: str, method: str, hpar
     load_method_modules(method_modules)
     model, tok = load_model(model_path, device=device())
     m = get_method(method)
-    hp = load_hparams(method, hparams)
-    if overrides:
-        hp = type(hp).from_dict({**hp.to_dict(), **overrides}, f"{method}/{hparams} with {overrides}")
+    hp = load_hparams(method, hparams, overrides)
     records = load_records(records_path, dataset, limit=checkpoints[-1], on_invalid="skip")
     stats = load_second_moments(stats_path)[0] if m.stats_layers(hp) else {}
     ctx = EditContext(json.loads(Path(templates_json).read_text()), stats)
@@ -102,6 +101,7 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: list[
     specs = general_specs(all_records, general, n_run) if general_jsons else []
     metrics = CF_METRICS if dataset == "counterfact" else ZSRE_METRICS
     for i, (ckpt_dir, out_json) in enumerate(zip(ckpt_dirs, out_jsons)):
+        t0 = time.perf_counter()
         deltas, edited, diagnostics = read_checkpoint(ckpt_dir)
         records = [by_id[c] for c in edited]
         with applied(model, deltas):
@@ -109,7 +109,7 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: list[
             if general_jsons:
                 _write_general(model, tok, specs, len(edited), general_jsons[i])
         write_json({"n_edits": len(edited), "summary": summarize(rows, metrics), "records": rows,
-                    "diagnostics": diagnostics}, out_json)
+                    "diagnostics": diagnostics, "seconds": round(time.perf_counter() - t0, 3)}, out_json)
         log.info("scored %s: %d records", ckpt_dir, len(records))
 
 

@@ -62,6 +62,24 @@ def write_table(table: pd.DataFrame, stem: str | Path) -> None:
     stem.with_suffix(".tex").write_text(flat.to_latex(index=False, float_format="%.3g"))
 
 
+# One colour per method across every figure (Paul Tol's qualitative scheme); other names get a stable grey-blue.
+METHOD_COLORS = {"ft": "#bbbbbb", "rome": "#ccbb44", "memit": "#ee6677", "prune": "#aa3377", "rect": "#66ccee",
+                 "alphaedit": "#4477aa", "deltaedit": "#228833", "noedit": "#000000"}
+
+
+def method_color(method: str) -> str:
+    """The method's colour; a variant "<method>-<name>" gets its base method's hue in a lighter or darker
+    shade, so that variants stay recognisable next to their method."""
+    if method in METHOD_COLORS:
+        return METHOD_COLORS[method]
+    import matplotlib.colors as mc
+
+    base, _, variant = method.partition("-")
+    rgb = mc.to_rgb(METHOD_COLORS.get(base, "#5577aa"))
+    shade = 0.45 + 0.5 * ((sum(map(ord, variant or method)) % 7) / 6)       # deterministic in the name
+    return mc.to_hex([min(1.0, c * shade + (1 - shade) * (0.15 if shade < 0.7 else 0.9)) for c in rgb])
+
+
 def new_figure(n_panels: int = 1, width: float = 4.2, height: float = 3.2):
     """A headless matplotlib figure with `n_panels` side by side: (fig, axes[list])."""
     import matplotlib
@@ -92,7 +110,7 @@ def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, la
         sub = d[(d.model == model) & (d.dataset == dataset)]
         for method, g in sub.groupby("method"):
             g = g.sort_values("n_edits")
-            ax.plot(g.n_edits, g["mean"], marker="o", label=method)
+            ax.plot(g.n_edits, g["mean"], marker="o", label=method, color=method_color(method))
         ax.set_title(f"{model} / {dataset}", fontsize=9)
         ax.set_xlabel("number of sequential edits")
         ax.set_ylabel(ylabel)

@@ -62,7 +62,7 @@ def test_smoke_preset_produces_every_table_figure_and_report(smoke_run):
                 "results/figures/eta_sweep.png", "results/tables/eta_sweep.csv"):
         assert (work / rel).is_file(), rel
     table = (work / "results/tables/table1.csv").read_text()
-    assert "deltaedit" in table and "alphaedit" in table and "noedit" in table
+    assert "deltaedit" in table and "alphaedit" in table and "noedit" in table and "deltaedit-code" in table
     general = json.loads((work / "results/general/factworld-tiny-gpt2/counterfact/unedited.json").read_text())
     assert general["n_edits"] == 0 and general["tasks"]["world_facts"]["acc"] >= 0.9   # the world was learned
     noedit = json.loads((work / "results/scores/factworld-tiny-gpt2/counterfact/noedit/4.json").read_text())
@@ -78,7 +78,50 @@ def test_changing_table_code_reruns_only_tables(smoke_run):
     r = snakemake("-n", "--config", "preset=smoke", cwd=smoke_run)
     assert r.returncode == 0, r.stderr[-2000:]
     jobs = r.stdout.split("Job stats:")[1].split("Reasons")[0]
-    assert "make_tables" in jobs and "edit_run" not in jobs and "score_checkpoint" not in jobs, jobs
+    assert "make_tables" in jobs and "edit_run" not in jobs and "score_run" not in jobs, jobs
+
+
+@pytest.mark.slow
+def test_changing_plot_code_reruns_only_figure_rules(smoke_run):
+    script = smoke_run / "workflow/scripts/plot_figures.py"
+    script.write_text(script.read_text() + "# a change to the figure code\n")
+    r = snakemake("-n", "--config", "preset=smoke", cwd=smoke_run)
+    assert r.returncode == 0, r.stderr[-2000:]
+    jobs = {line.split()[0] for line in r.stdout.split("Job stats:")[1].split("total")[0].splitlines()[3:] if line.strip()}
+    assert jobs == {"plot_figures", "costs", "all"}, jobs     # costs reads plot_figures' benchmark file
+
+
+@pytest.mark.slow
+def test_one_job_per_run_scores_like_one_job_per_checkpoint(smoke_run):
+    """score_run scores every checkpoint of a run in one process; scoring a checkpoint alone (the former
+    one-job-per-checkpoint layout) gives the same scores, diagnostics and general capability."""
+    from deltaedit.pipeline import score_job
+    work, tmp = smoke_run, smoke_run / "alone"
+    world = work / "resources/factworld/tiny"
+    for dataset, method, n in (("counterfact", "deltaedit", 2), ("zsre", "alphaedit", 4), ("counterfact", "noedit", 4)):
+        run = work / f"results/edits/factworld-tiny-gpt2/{dataset}/{method}"
+        out, gen = tmp / f"{dataset}_{method}_{n}.json", tmp / f"{dataset}_{method}_{n}_general.json"
+        score_job(str(world / "models/gpt2"), str(world / f"{dataset}.json"), dataset, [str(run / f"ckpt_{n}")],
+                  str(work / f"resources/reference/factworld-tiny-gpt2/{dataset}.json"), [str(out)],
+                  {"tasks": ["world_facts"], "limit": 16}, 4, [str(gen)])
+        a = json.loads(out.read_text())
+        b = json.loads((work / f"results/scores/factworld-tiny-gpt2/{dataset}/{method}/{n}.json").read_text())
+        assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
+        assert json.loads(gen.read_text()) == json.loads(
+            (work / f"results/general/factworld-tiny-gpt2/{dataset}/{method}/{n}.json").read_text())
+
+
+@pytest.mark.slow
+def test_costs_table_and_figure(smoke_run):
+    """Every benchmarked rule of the run is in the cost table, with the work the jobs report."""
+    import pandas as pd
+    t = pd.read_csv(smoke_run / "results/costs/costs.csv", index_col=0)
+    assert {"edit_run", "score_run", "factworld_pretrain", "context_templates", "all"} <= set(t.index)
+    assert t.loc["edit_run", "jobs"] == 8 and t.loc["score_run", "jobs"] == 10
+    assert 0 < t.loc["edit_run", "work_share"] <= 1 and 0 < t.loc["all", "work_share"] <= 1
+    per = pd.read_csv(smoke_run / "results/costs/per_edit.csv")
+    assert set(per.method) == {"memit", "alphaedit", "deltaedit", "deltaedit-code"} and (per.edits == 4).all()
+    assert (smoke_run / "results/figures/costs.png").stat().st_size > 10_000
 
 
 PLUGIN = '''
@@ -120,6 +163,19 @@ def test_a_registered_throwaway_method_flows_through_a_dry_run(tmp_path):
     (tmp_path / "hparams" / "factworld-tiny-gpt2.yaml").write_text("layers: [0]\nscale: big\n")
     r = snakemake("-n", "--config", "preset=smoke", "methods=[nudge]", f"method_modules=[{plugin}]")
     assert r.returncode != 0 and "scale" in r.stdout + r.stderr
+
+
+def test_a_variant_is_a_run_of_its_own_and_its_overrides_are_checked():
+    r = snakemake("-n", "--config", "preset=smoke", "methods=[alphaedit]",
+                  "variants={alphaedit-l2big: {method: alphaedit, overrides: {L2: 50.0}}}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "results/scores/factworld-tiny-gpt2/zsre/alphaedit-l2big/4.json" in r.stdout
+    for bad, culprit in (("{alphaedit-x: {method: alphaedit, overrides: {L2: big}}}", "L2"),
+                         ("{alphaedit-x: {method: alphaedt, overrides: {L2: 1.0}}}", "alphaedt"),
+                         ("{alphaedit-x: {method: alphaedit, overrides: {lamda: 1.0}}}", "lamda"),
+                         ("{Bad_Name: {method: alphaedit, overrides: {L2: 1.0}}}", "Bad_Name")):
+        r = snakemake("-n", "--config", "preset=smoke", "methods=[alphaedit]", f"variants={bad}")
+        assert r.returncode != 0 and culprit in r.stdout + r.stderr, bad
 
 
 def test_an_external_method_rule_is_scored_like_the_others():

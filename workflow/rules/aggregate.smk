@@ -11,6 +11,8 @@ rule make_tables:
         table3=multiext("results/tables/table3_kbeta", ".csv", ".md", ".tex"),
     log:
         "logs/make_tables/all.log",
+    benchmark:
+        "benchmarks/make_tables/all.tsv"
     script:
         "../scripts/make_tables.py"
 
@@ -26,6 +28,8 @@ rule plot_figures:
         kbeta=report("results/figures/k_beta.png", caption="../report/kbeta.rst", category="Figures"),
     log:
         "logs/plot_figures/all.log",
+    benchmark:
+        "benchmarks/plot_figures/all.tsv"
     script:
         "../scripts/plot_figures.py"
 
@@ -39,6 +43,8 @@ rule general_report:
         diff=report("results/figures/general_f1_diff.png", caption="../report/general_diff.rst", category="Figures"),
     log:
         "logs/general_report/all.log",
+    benchmark:
+        "benchmarks/general_report/all.tsv"
     script:
         "../scripts/general_report.py"
 
@@ -63,8 +69,28 @@ rule analysis:
         n_cases=config["analysis"]["n_cases"],
     log:
         "logs/analysis/{model}_{dataset}.log",
+    benchmark:
+        "benchmarks/analysis/{model}_{dataset}.tsv"
     threads: 2
     resources:
         gpu=1,
     script:
         "../scripts/analysis.py"
+
+
+# Where the time goes: every job's benchmark file, the seconds of every edit and every scored checkpoint.
+rule costs:
+    input:
+        benchmarks=benchmark_files(),
+        edits=edit_logs(),
+        scores=score_files(),
+        models=pretrain_summaries(),
+    output:
+        table=report(multiext("results/costs/costs", ".csv", ".md", ".tex"), caption="../report/costs.rst",
+                     category="Cost"),
+        edits=multiext("results/costs/per_edit", ".csv", ".md", ".tex"),
+        figure=report("results/figures/costs.png", caption="../report/costs.rst", category="Cost"),
+    log:
+        "logs/costs/all.log",
+    script:
+        "../scripts/costs.py"

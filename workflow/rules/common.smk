@@ -21,7 +21,9 @@ MODELS = config["models"]
 METHOD_MODULES = config.get("method_modules", [])       # files that register extra methods (README "Extending")
 EXTERNAL = config.get("external_methods", {})          # method -> rule file that writes the checkpoint contract
 METHODS = config["methods"]                            # registered methods, run by rule edit_run
-ALL_METHODS = METHODS + sorted(EXTERNAL)               # what scoring, tables and figures see
+VARIANTS = config.get("variants", {})                  # name -> {method, overrides}: a row of its own, same rules
+RUNS = METHODS + list(VARIANTS)                        # what rule edit_run runs
+ALL_METHODS = RUNS + sorted(EXTERNAL)                  # what scoring, tables and figures see
 DATASETS = config["datasets"]
 CKPTS = sorted(config["checkpoints"])
 ETA = config.get("eta_sweep") or {"etas": []}           # Figure 9
@@ -32,24 +34,44 @@ def _check_methods_and_hparams():
     from deltaedit.methods import get_method, load_method_modules
 
     load_method_modules(METHOD_MODULES)
-    clash = set(METHODS) & set(EXTERNAL)
+    clash = set(METHODS) & set(EXTERNAL) | set(VARIANTS) & (set(METHODS) | set(EXTERNAL))
     if clash:
-        raise ValueError(f"methods {sorted(clash)} are both registered methods and external_methods")
+        raise ValueError(f"names {sorted(clash)} are used twice among methods, variants and external_methods")
     for method in METHODS:
         get_method(method)
+    for name, v in VARIANTS.items():
+        try:
+            get_method(v["method"])
+        except KeyError as e:
+            raise ValueError(f"variant {name!r}: {e.args[0]}") from None
+    for run in RUNS:
         for model in MODELS:
-            hparams_for(method, model)
+            hparams_for(run, model)
 
 
 HPARAMS = {}   # (method, model) -> loaded hparams, read once while the DAG is built
 
 
-def hparams_for(method, model):
+def base_method(run):
+    """The registered method of a run: itself, or a variant's `method`."""
+    return VARIANTS[run]["method"] if run in VARIANTS else run
+
+
+def run_overrides(run):
+    """A variant's overrides; strings are read as YAML scalars, since --config hands nested values over as
+    text ("50.0"), while a preset file gives them typed."""
+    if run not in VARIANTS:
+        return {}
+    return {k: yaml.safe_load(v) if isinstance(v, str) else v for k, v in VARIANTS[run]["overrides"].items()}
+
+
+def hparams_for(run, model):
+    """A run's hparams (a variant's overrides applied and checked), loaded once while the DAG is built."""
     from deltaedit.api import load_hparams
 
-    key = (method, model)
+    key = (run, model)
     if key not in HPARAMS:
-        HPARAMS[key] = load_hparams(method, MODELS[model]["hparams"])
+        HPARAMS[key] = load_hparams(base_method(run), MODELS[model]["hparams"], run_overrides(run))
     return HPARAMS[key]
 
 
@@ -113,7 +135,7 @@ def templates_file(wildcards, method=None):
     from deltaedit.core.templates import template_set_name
     from deltaedit.methods import get_method
 
-    tset = template_set_name(get_method(method or wildcards.method).templates)
+    tset = template_set_name(get_method(base_method(method or wildcards.method)).templates)
     return f"resources/templates/{wildcards.model}/{tset}.json"
 
 
@@ -122,8 +144,8 @@ def stats_layers(model):
     from deltaedit.methods import get_method
 
     layers = set()
-    for method in METHODS:
-        layers |= set(get_method(method).stats_layers(hparams_for(method, model)))
+    for run in RUNS:
+        layers |= set(get_method(base_method(run)).stats_layers(hparams_for(run, model)))
     return sorted(layers)
 
 
@@ -171,3 +193,46 @@ def score_files():
         method=ALL_METHODS,
         n=CKPTS,
     )
+
+
+def template_sets():
+    """Names of the context-template sets the configured methods use (one file per model and set)."""
+    from deltaedit.core.templates import template_set_name
+    from deltaedit.methods import get_method
+
+    return sorted({template_set_name(get_method(base_method(m)).templates)
+                   for m in RUNS + (["deltaedit"] if ETA["etas"] else [])})
+
+
+def benchmark_files():
+    """Every benchmarked job of the DAG (README "Where the time goes"): rule -> its benchmark files."""
+    fw = [] if not FACTWORLD else (
+        [f"benchmarks/factworld_files/{WORLD}.tsv"]
+        + expand("benchmarks/{rule}/{world}_{arch}.tsv", rule=["factworld_pretrain", "factworld_check"],
+                 world=WORLD, arch=ARCHS))
+    # key_stats is not benchmarked: Snakemake's between-workflow cache (`cache:`) excludes a benchmark file
+    files = fw + expand("benchmarks/context_templates/{model}_{tset}.tsv", model=MODELS, tset=template_sets())
+    files += expand("benchmarks/{rule}/{model}_{dataset}.tsv", rule=["reference_predictions", "analysis"],
+                    model=MODELS, dataset=DATASETS)
+    files += expand("benchmarks/edit_run/{model}_{dataset}_{method}.tsv", model=MODELS, dataset=DATASETS, method=RUNS)
+    files += expand("benchmarks/score_run/{model}_{dataset}_{method}.tsv", model=MODELS, dataset=DATASETS,
+                    method=ALL_METHODS)
+    files += expand("benchmarks/{rule}/all.tsv", rule=["make_tables", "plot_figures"])
+    if general_files():
+        files += expand("benchmarks/general_unedited/{model}_{dataset}.tsv", model=MODELS, dataset=DATASETS)
+        files += ["benchmarks/general_report/all.tsv"]
+    if ETA["etas"]:
+        files += expand("benchmarks/{rule}/{model}_{dataset}_{eta}_{n}.tsv", rule=["eta_run", "score_eta"],
+                        model=ETA["model"], dataset=ETA["dataset"], eta=ETA["etas"], n=CKPTS[-1])
+        files += ["benchmarks/eta_figure/all.tsv"]
+    return files
+
+
+def edit_logs():
+    return expand("results/edits/{model}/{dataset}/{method}/edits.jsonl", model=MODELS, dataset=DATASETS, method=RUNS)
+
+
+def pretrain_summaries():
+    if not FACTWORLD:
+        return []
+    return expand("resources/factworld/{world}/models/{arch}", world=WORLD, arch=ARCHS)

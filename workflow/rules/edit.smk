@@ -11,13 +11,15 @@ rule edit_run:
         log="results/edits/{model}/{dataset}/{method}/edits.jsonl",
     params:
         model=model_ref,
+        method=lambda wc: base_method(wc.method),
+        overrides=lambda wc: run_overrides(wc.method),   # a variant's (config variants), {} for a method
         hparams=lambda wc: MODELS[wc.model]["hparams"],
         hparams_values=hparams_values,
         checkpoints=CKPTS,
         order_seed=config["order_seed"],
         method_modules=METHOD_MODULES,
     wildcard_constraints:
-        method="|".join(METHODS),   # external methods come from their own rules (config external_methods)
+        method="|".join(RUNS),   # external methods come from their own rules (config external_methods)
     log:
         "logs/edit_run/{model}_{dataset}_{method}.log",
     benchmark:

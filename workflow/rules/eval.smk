@@ -9,6 +9,8 @@ rule reference_predictions:
         n=max(CKPTS),
     log:
         "logs/reference_predictions/{model}_{dataset}.log",
+    benchmark:
+        "benchmarks/reference_predictions/{model}_{dataset}.tsv"
     resources:
         gpu=1,
     script:

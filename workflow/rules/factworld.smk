@@ -7,6 +7,8 @@ rule factworld_files:
         tokenizer=directory("resources/factworld/{world}/tokenizer"),
     log:
         "logs/factworld_files/{world}.log",
+    benchmark:
+        "benchmarks/factworld_files/{world}.tsv"
     script:
         "../scripts/factworld_files.py"
 
@@ -34,6 +36,8 @@ rule factworld_check:
         checks="results/factworld/{world}/{arch}/checks.json",
     log:
         "logs/factworld_check/{world}_{arch}.log",
+    benchmark:
+        "benchmarks/factworld_check/{world}_{arch}.tsv"
     threads: 2
     script:
         "../scripts/factworld_check.py"

@@ -12,6 +12,8 @@ rule context_templates:
         template_set=lambda wc: wc.tset,   # e.g. 10x5 (MEMIT family) or 5x10-10x10 (ROME): core/templates.py
     log:
         "logs/context_templates/{model}_{tset}.log",
+    benchmark:
+        "benchmarks/context_templates/{model}_{tset}.tsv"
     resources:
         gpu=1,
     script:

@@ -51,5 +51,7 @@ rule eta_figure:
         etas=ETA["etas"],
     log:
         "logs/eta_figure/all.log",
+    benchmark:
+        "benchmarks/eta_figure/all.tsv"
     script:
         "../scripts/eta_figure.py"
