@@ -30,10 +30,5 @@ for _rule_file in EXTERNAL.values():
 
 rule all:
     input:
-        factworld_targets(),
-        "results/tables/table1.csv",
-        "results/figures/efficacy_top.png",
-        general_report_targets(),
-        analysis_targets(),
-        eta_targets(),
+        other_targets(),
         "results/figures/costs.png",

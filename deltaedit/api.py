@@ -70,6 +70,7 @@ def edit(model, tok, requests: list[EditRequest], method: str, hparams: HParams 
     saved = snapshot(model, m.edited_layers(hp))
     for r in requests:
         deltas, _ = m.compute_deltas(model, tok, [r], hp, state, ctx)
+        saved.update(snapshot(model, [k for k in deltas if k not in saved]))   # FT's bias: first seen here
         apply_deltas(model, deltas)
         for l, d in deltas.items():
             total[l] = total.get(l, 0) + d

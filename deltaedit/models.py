@@ -181,22 +181,59 @@ def device_of(model) -> torch.device:
     return next(model.parameters()).device
 
 
-def load_model(name_or_path: str | Path, dtype: torch.dtype | None = None, device: str | torch.device = "cpu"):
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def load_model(name_or_path: str | Path, dtype: torch.dtype | str | None = None, device: str | torch.device = "cpu",
+               fp32_layers=(), device_map: str | None = None, max_memory: dict | None = None):
     """Load any supported HF causal LM (hub id or local directory) with its tokenizer.
 
     The tokenizer is set to right padding with pad = eos (ALGORITHMS.md §0) and to return only
     ``input_ids`` and ``attention_mask``. Unsupported architectures fail before weights are read.
+    `dtype` (default fp32, as the references run) may be bf16/fp16; then the edited matrices of
+    `fp32_layers` stay in fp32 (`keep_fp32`). `device_map="auto"` with `max_memory` ({gpu index: "20GiB"})
+    spreads the blocks over several GPUs (deltaedit.placement plans it); otherwise the model goes to `device`.
     """
     from transformers import AutoConfig, AutoModelForCausalLM
 
+    dt = DTYPES[dtype] if isinstance(dtype, str) else (dtype or torch.float32)
     cfg = AutoConfig.from_pretrained(str(name_or_path))
     adapter_for(cfg)
-    model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=dtype or torch.float32)
-    model.to(device).eval()
+    if device_map:
+        model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=dt, device_map=device_map,
+                                                     max_memory=max_memory)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(name_or_path), dtype=dt).to(device)
+    model.eval()
+    if dt != torch.float32 and fp32_layers:
+        keep_fp32(model, fp32_layers)
     tok = load_tokenizer(name_or_path)
-    log.info("loaded %s (%s, %.1fM parameters)", name_or_path, cfg.model_type,
-             sum(p.numel() for p in model.parameters()) / 1e6)
+    log.info("loaded %s (%s, %.1fM parameters, %s%s)", name_or_path, cfg.model_type,
+             sum(p.numel() for p in model.parameters()) / 1e6, dt,
+             f", edited layers {list(fp32_layers)} in fp32" if dt != torch.float32 and fp32_layers else "")
     return model, tok
+
+
+def keep_fp32(model, layers) -> None:
+    """Keep the edited matrices W^l of a bf16/fp16 model in fp32: the deltas are added to fp32 weights (a bf16
+    weight would round a small Δ away), and each matrix computes in fp32 on its input cast up, its output
+    cast back to the dtype of the stream around it."""
+    for l in layers:
+        mod = _out_proj(model, l)
+        if mod.weight.dtype == torch.float32:
+            continue
+        mod.float()
+        mod.register_forward_pre_hook(_cast_in)
+        mod.register_forward_hook(_cast_out)
+
+
+def _cast_in(module, args):
+    module._stream_dtype = args[0].dtype
+    return (args[0].float(), *args[1:])
+
+
+def _cast_out(module, args, output):
+    return output.to(module._stream_dtype)
 
 
 def load_tokenizer(name_or_path: str | Path):

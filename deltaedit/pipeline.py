@@ -40,19 +40,30 @@ def device() -> torch.device:
     return torch.device("cpu")
 
 
+def load(model_path: str, spec: dict | None = None):
+    """Load a job's model as the workflow's model spec says: {"dtype": "float32" | "bfloat16" | "float16",
+    "fp32_layers": [...], "gpus": n, "max_memory_gib": x}; with gpus > 1 the blocks are spread over the job's
+    GPUs (deltaedit.placement.placement_plan made the numbers)."""
+    spec = spec or {}
+    kw = dict(dtype=spec.get("dtype", "float32"), fp32_layers=spec.get("fp32_layers", ()))
+    if spec.get("gpus", 1) > 1:
+        kw.update(device_map="auto", max_memory={i: f"{spec['max_memory_gib']}GiB" for i in range(spec["gpus"])})
+    return load_model(model_path, device=device(), **kw)
+
+
 def templates_job(model_path: str, out_json: str, seed_words: list[str] | None, template_set: str,
-                  seed: int = 0) -> None:
+                  seed: int = 0, load_spec: dict | None = None) -> None:
     """One model's context templates of one template set (a name like "10x5", see core.templates)."""
-    model, tok = load_model(model_path, device=device())
+    model, tok = load(model_path, load_spec)
     words = seed_words or [tok.eos_token] * 5
     write_json(context_templates(model, tok, words, parse_template_set(template_set), seed=seed), out_json)
 
 
 def stats_job(model_path: str, model_id: str, layers: list[int], out: str, corpus: str, n_texts: int,
-              max_len: int | None, seed: int = 0) -> None:
+              max_len: int | None, seed: int = 0, load_spec: dict | None = None) -> None:
     """C0 for `layers`; `corpus` is a text file (one document per line) or "wikipedia" (a seeded uniform
     sample of `n_texts` articles); `max_len` None truncates at the model's context."""
-    model, tok = load_model(model_path, device=device())
+    model, tok = load(model_path, load_spec)
     if corpus == "wikipedia":
         texts = lambda: wikipedia_texts(n_texts, seed=seed)
     else:
@@ -61,18 +72,18 @@ def stats_job(model_path: str, model_id: str, layers: list[int], out: str, corpu
     cached_second_moments(out, model, tok, texts, layers, meta, max_len=max_len)
 
 
-def reference_job(model_path: str, records_path: str, dataset: str, n: int, out_json: str) -> None:
-    model, tok = load_model(model_path, device=device())
+def reference_job(model_path: str, records_path: str, dataset: str, n: int, out_json: str, load_spec: dict | None = None) -> None:
+    model, tok = load(model_path, load_spec)
     records = load_records(records_path, dataset, limit=n, on_invalid="skip")
     write_json({str(k): v for k, v in unedited_predictions(model, tok, records).items()}, out_json)
 
 
 def edit_job(model_path: str, records_path: str, dataset: str, method: str, hparams: str, templates_json: str,
              stats_path: str | None, out_dir: str, checkpoints: list[int], order_seed: int | None,
-             batch_size: int = 1, method_modules: list[str] = (), overrides: dict | None = None) -> None:
+             batch_size: int = 1, method_modules: list[str] = (), overrides: dict | None = None, load_spec: dict | None = None) -> None:
     """One sequential run; `overrides` replaces hparams keys (checked like the file's, e.g. {"eta": 2.0})."""
     load_method_modules(method_modules)
-    model, tok = load_model(model_path, device=device())
+    model, tok = load(model_path, load_spec)
     m = get_method(method)
     hp = load_hparams(method, hparams, overrides)
     records = load_records(records_path, dataset, limit=checkpoints[-1], on_invalid="skip")
@@ -84,7 +95,7 @@ def edit_job(model_path: str, records_path: str, dataset: str, method: str, hpar
 
 def score_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: list[str], reference_json: str | None,
               out_jsons: list[str], general: dict | None = None, n_run: int | None = None,
-              general_jsons: list[str] | None = None) -> None:
+              general_jsons: list[str] | None = None, load_spec: dict | None = None) -> None:
     """Score every checkpoint of a run in one process: the model, the records and the reference are loaded
     once, then for each checkpoint the records edited up to it are scored on base model + its deltas and,
     with `general_jsons`, the general capability (lm-eval, `general` = the config's section) on the same
@@ -92,7 +103,7 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: list[
     if len(ckpt_dirs) != len(out_jsons) or (general_jsons is not None and len(general_jsons) != len(ckpt_dirs)):
         raise ValueError(f"need one output per checkpoint: {len(ckpt_dirs)} checkpoints, {len(out_jsons)} score files"
                          f"{'' if general_jsons is None else f', {len(general_jsons)} general files'}")
-    model, tok = load_model(model_path, device=device())
+    model, tok = load(model_path, load_spec)
     all_records = load_records(records_path, dataset, on_invalid="skip")
     by_id = {r.request.case_id: r for r in all_records}
     reference = None
@@ -137,9 +148,9 @@ def _write_general(model, tok, specs: list[dict], n_edits: int, out_json: str) -
     write_json({"n_edits": n_edits, "tasks": general_capability(model, tok, specs) if specs else {}}, out_json)
 
 
-def general_job(model_path: str, records_path: str, dataset: str, general: dict, n_run: int, out_json: str) -> None:
+def general_job(model_path: str, records_path: str, dataset: str, general: dict, n_run: int, out_json: str, load_spec: dict | None = None) -> None:
     """General capability of the unedited model (the reference of Figure 7)."""
-    model, tok = load_model(model_path, device=device())
+    model, tok = load(model_path, load_spec)
     records = load_records(records_path, dataset, on_invalid="skip")
     _write_general(model, tok, general_specs(records, general, n_run), 0, out_json)
 
@@ -157,13 +168,13 @@ def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_se
 
 
 def analysis_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: dict[str, str], n_prompts: int,
-                 n_cases: int, out_figure: str, out_json: str, out_md: str) -> None:
+                 n_cases: int, out_figure: str, out_json: str, out_md: str, load_spec: dict | None = None) -> None:
     """Figure 4b/8 (t-SNE of the last-token representation of `n_prompts` factual prompts, before and after
     each method's last checkpoint), their median drift, and Tables 4–5 (greedy generations for the first
     `n_cases` edited facts, unedited and per method)."""
     from deltaedit.eval.analysis import drift, greedy, last_hidden, plot_tsne, tsne_pairs
 
-    model, tok = load_model(model_path, device=device())
+    model, tok = load(model_path, load_spec)
     records = load_records(records_path, dataset, on_invalid="skip")
     by_id = {r.request.case_id: r for r in records}
     prompts = [r.request.filled for r in records[:n_prompts]]

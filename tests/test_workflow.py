@@ -77,8 +77,13 @@ def test_changing_table_code_reruns_only_tables(smoke_run):
     script.write_text(script.read_text() + "# a change to the table code\n")
     r = snakemake("-n", "--config", "preset=smoke", cwd=smoke_run)
     assert r.returncode == 0, r.stderr[-2000:]
-    jobs = r.stdout.split("Job stats:")[1].split("Reasons")[0]
-    assert "make_tables" in jobs and "edit_run" not in jobs and "score_run" not in jobs, jobs
+    assert _planned(r.stdout) == {"make_tables", "costs", "all"}     # costs reads make_tables' benchmark file
+
+
+def _planned(stdout: str) -> set[str]:
+    """The rule names of a dry run's "Job stats" table."""
+    table = stdout.split("Job stats:")[1].split("total")[0].splitlines()[3:]
+    return {line.split()[0] for line in table if line.strip()}
 
 
 @pytest.mark.slow
@@ -87,8 +92,7 @@ def test_changing_plot_code_reruns_only_figure_rules(smoke_run):
     script.write_text(script.read_text() + "# a change to the figure code\n")
     r = snakemake("-n", "--config", "preset=smoke", cwd=smoke_run)
     assert r.returncode == 0, r.stderr[-2000:]
-    jobs = {line.split()[0] for line in r.stdout.split("Job stats:")[1].split("total")[0].splitlines()[3:] if line.strip()}
-    assert jobs == {"plot_figures", "costs", "all"}, jobs     # costs reads plot_figures' benchmark file
+    assert _planned(r.stdout) == {"plot_figures", "costs", "all"}    # costs reads plot_figures' benchmark file
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 class RecordError(ValueError):
     def __init__(self, path, index: int, field: str, problem: str):
-        super().__init__(f"{path}: record {index}: field {field!r}: {problem}")
+        super().__init__(f"{path}: {problem}" if index < 0 else f"{path}: record {index}: field {field!r}: {problem}")
         self.path, self.index, self.field = str(path), index, field
 
 
@@ -62,9 +62,18 @@ class _Reader:
 
 
 def _read_json(path) -> list:
+    """A JSON list (.json) or JSON lines (.jsonl); a truncated or non-JSON file names itself and the place."""
     path = Path(path)
-    with path.open() as f:
-        data = json.load(f) if path.suffix == ".json" else [json.loads(line) for line in f if line.strip()]
+    if not path.is_file():
+        raise FileNotFoundError(f"records file {path} does not exist")
+    try:
+        with path.open() as f:
+            data = json.load(f) if path.suffix != ".jsonl" else [json.loads(line) for line in f if line.strip()]
+    except json.JSONDecodeError as e:
+        raise RecordError(path, -1, "<file>", f"not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}; "
+                                              "truncated?)") from None
+    except UnicodeDecodeError as e:
+        raise RecordError(path, -1, "<file>", f"not a text file ({e.reason})") from None
     if not isinstance(data, list):
         raise RecordError(path, -1, "<file>", "expected a JSON list of records")
     return data

@@ -64,6 +64,7 @@ rule analysis:
                      category="Case studies"),
     params:
         model=model_ref,
+        load=load_spec("analysis"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
         methods=ALL_METHODS,
         n_prompts=config["analysis"]["n_prompts"],
         n_cases=config["analysis"]["n_cases"],
@@ -73,15 +74,17 @@ rule analysis:
         "benchmarks/analysis/{model}_{dataset}.tsv"
     threads: 2
     resources:
-        gpu=1,
+        gpu=gpus("analysis"),
     script:
         "../scripts/analysis.py"
 
 
-# Where the time goes: every job's benchmark file, the seconds of every edit and every scored checkpoint.
+# Where the time goes: every job's benchmark file, the seconds of every edit and every scored checkpoint. It
+# runs last (its inputs are the other targets) and reads the benchmark files that exist in benchmarks/ rather
+# than requiring them, so results made before a rule had a benchmark: directive are not redone for it.
 rule costs:
     input:
-        benchmarks=benchmark_files(),
+        targets=other_targets(),
         edits=edit_logs(),
         scores=score_files(),
         models=pretrain_summaries(),
@@ -90,7 +93,11 @@ rule costs:
                      category="Cost"),
         edits=multiext("results/costs/per_edit", ".csv", ".md", ".tex"),
         figure=report("results/figures/costs.png", caption="../report/costs.rst", category="Cost"),
+    params:
+        benchmarks=benchmark_files(),
     log:
         "logs/costs/all.log",
+    benchmark:
+        "benchmarks/costs/all.tsv"
     script:
         "../scripts/costs.py"

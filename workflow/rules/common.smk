@@ -228,6 +228,12 @@ def benchmark_files():
     return files
 
 
+def other_targets():
+    """What `snakemake` builds besides the cost table (rule all), which reads the jobs that made them."""
+    return [*factworld_targets(), "results/tables/table1.csv", "results/figures/efficacy_top.png",
+            *general_report_targets(), *analysis_targets(), *eta_targets()]
+
+
 def edit_logs():
     return expand("results/edits/{model}/{dataset}/{method}/edits.jsonl", model=MODELS, dataset=DATASETS, method=RUNS)
 
@@ -236,3 +242,51 @@ def pretrain_summaries():
     if not FACTWORLD:
         return []
     return expand("resources/factworld/{world}/models/{arch}", world=WORLD, arch=ARCHS)
+
+
+def model_dtype(model):
+    """The weights' dtype of a model: config `dtype: {model: ...}` (a profile can set it), else the model's
+    own `dtype`, else float32 (as the references run)."""
+    return (config.get("dtype") or {}).get(model) or MODELS[model].get("dtype", "float32")
+
+
+def edited_layers(model):
+    """Every layer any configured run edits on this model: kept in fp32 when the model is not."""
+    from deltaedit.methods import get_method
+
+    layers = set()
+    for run in RUNS + (["deltaedit"] if ETA["etas"] else []):
+        layers |= set(get_method(base_method(run)).edited_layers(hparams_for(run, model)))
+    return sorted(layers)
+
+
+PLACEMENT = {}   # (model, rule) -> deltaedit.placement.Placement
+
+
+def placement(model, rule):
+    """GPUs of a job: one, or as many cards of config `gpu_mem_gb` as the memory estimate of (rule, model)
+    needs (published sizes of GPT2-XL / Llama3-8B; fact-world models always fit one)."""
+    from deltaedit.placement import PUBLISHED, Placement, placement_plan, published_sizes
+
+    key = (model, rule)
+    if key not in PLACEMENT:
+        name, gib = MODELS[model]["hparams"], config.get("gpu_mem_gb")
+        if not gib or not is_hub(model) or name not in PUBLISHED:
+            PLACEMENT[key] = Placement(1, 0.0, None)
+        else:
+            PLACEMENT[key] = placement_plan(published_sizes(name), gib, rule, model_dtype(model),
+                                            edited_layers=len(edited_layers(model)))
+    return PLACEMENT[key]
+
+
+def load_spec(rule):
+    """The `load` param of a rule's jobs: dtype, fp32 layers and placement of the job's model."""
+    def spec(wildcards):
+        p = placement(wildcards.model, rule)
+        return {"dtype": model_dtype(wildcards.model), "fp32_layers": edited_layers(wildcards.model),
+                "gpus": p.n_gpus, "max_memory_gib": round(p.max_memory_gib, 1)}
+    return spec
+
+
+def gpus(rule):
+    return lambda wildcards: placement(wildcards.model, rule).n_gpus

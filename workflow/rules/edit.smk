@@ -11,6 +11,7 @@ rule edit_run:
         log="results/edits/{model}/{dataset}/{method}/edits.jsonl",
     params:
         model=model_ref,
+        load=load_spec("edit_run"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
         method=lambda wc: base_method(wc.method),
         overrides=lambda wc: run_overrides(wc.method),   # a variant's (config variants), {} for a method
         hparams=lambda wc: MODELS[wc.model]["hparams"],
@@ -26,6 +27,6 @@ rule edit_run:
         "benchmarks/edit_run/{model}_{dataset}_{method}.tsv"
     threads: 1   # many small jobs: on a laptop two run side by side
     resources:
-        gpu=1,
+        gpu=gpus("edit_run"),
     script:
         "../scripts/edit_run.py"

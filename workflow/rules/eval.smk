@@ -6,13 +6,14 @@ rule reference_predictions:
         "resources/reference/{model}/{dataset}.json",
     params:
         model=model_ref,
+        load=load_spec("reference_predictions"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
         n=max(CKPTS),
     log:
         "logs/reference_predictions/{model}_{dataset}.log",
     benchmark:
         "benchmarks/reference_predictions/{model}_{dataset}.tsv"
     resources:
-        gpu=1,
+        gpu=gpus("reference_predictions"),
     script:
         "../scripts/reference_predictions.py"
 
@@ -31,6 +32,7 @@ rule score_run:
         general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=CKPTS),
     params:
         model=model_ref,
+        load=load_spec("score_run"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
         general=config["general"],
         n_run=max(CKPTS),
     log:
@@ -39,7 +41,7 @@ rule score_run:
         "benchmarks/score_run/{model}_{dataset}_{method}.tsv"
     threads: 1   # small jobs: on a laptop two run side by side
     resources:
-        gpu=1,
+        gpu=gpus("score_run"),
     script:
         "../scripts/score_run.py"
 
@@ -52,6 +54,7 @@ rule general_unedited:
         "results/general/{model}/{dataset}/unedited.json",
     params:
         model=model_ref,
+        load=load_spec("general_unedited"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
         general=config["general"],
         n_run=max(CKPTS),
     log:
@@ -60,6 +63,6 @@ rule general_unedited:
         "benchmarks/general_unedited/{model}_{dataset}.tsv"
     threads: 1   # many small jobs: on a laptop two run side by side
     resources:
-        gpu=1,
+        gpu=gpus("general_unedited"),
     script:
         "../scripts/general_unedited.py"

@@ -7,6 +7,7 @@ rule context_templates:
         "resources/templates/{model}/{tset}.json",
     params:
         model=model_ref,
+        load=load_spec("context_templates"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
         # ALGORITHMS.md §1.1: hub models start their context templates from five words, the fact world from EOS
         seed_words=lambda wc: HUB_TEMPLATE_WORDS if is_hub(wc.model) else None,
         template_set=lambda wc: wc.tset,   # e.g. 10x5 (MEMIT family) or 5x10-10x10 (ROME): core/templates.py
@@ -15,7 +16,7 @@ rule context_templates:
     benchmark:
         "benchmarks/context_templates/{model}_{tset}.tsv"
     resources:
-        gpu=1,
+        gpu=gpus("context_templates"),
     script:
         "../scripts/context_templates.py"
 
@@ -29,6 +30,7 @@ rule key_stats:
     params:
         # every result-determining value is a param, so --cache keys differ per model (ECOSYSTEM §2.6)
         model=model_ref,
+        load=load_spec("key_stats"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
         corpus=corpus_ref,
         layers=lambda wc: stats_layers(wc.model),
         n_texts=config["stats"]["n_texts"],
@@ -38,7 +40,7 @@ rule key_stats:
         "logs/key_stats/{model}.log",
     threads: 2
     resources:
-        gpu=1,
+        gpu=gpus("key_stats"),
     cache: "omit-software"
     script:
         "../scripts/key_stats.py"

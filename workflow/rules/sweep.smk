@@ -10,6 +10,7 @@ rule eta_run:
         deltas="results/sweep/eta/{model}/{dataset}/{eta}/ckpt_{n}/deltas.safetensors",
     params:
         model=model_ref,
+        load=load_spec("eta_run"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
         hparams=lambda wc: MODELS[wc.model]["hparams"],
         hparams_values=lambda wc: hparams_values(wc, "deltaedit"),
         checkpoints=lambda wc: [int(wc.n)],
@@ -22,7 +23,7 @@ rule eta_run:
         "benchmarks/eta_run/{model}_{dataset}_{eta}_{n}.tsv"
     threads: 1   # many small jobs: on a laptop two run side by side
     resources:
-        gpu=1,
+        gpu=gpus("eta_run"),
     script:
         "../scripts/eta_run.py"
 

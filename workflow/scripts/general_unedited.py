@@ -3,4 +3,4 @@ from deltaedit.pipeline import general_job
 
 start_job(snakemake.log[0], snakemake.threads)
 general_job(snakemake.params.model, snakemake.input.records, snakemake.wildcards.dataset, snakemake.params.general,
-            snakemake.params.n_run, snakemake.output[0])
+            snakemake.params.n_run, snakemake.output[0], load_spec=snakemake.params.load)

@@ -7,4 +7,4 @@ start_job(snakemake.log[0], snakemake.threads)
 i, out = snakemake.input, snakemake.output
 score_job(snakemake.params.model, i.records, snakemake.wildcards.dataset, [str(Path(d).parent) for d in i.deltas],
           i.reference, list(out.scores), snakemake.params.general, snakemake.params.n_run,
-          list(out.general) if "general" in out.keys() else None)
+          list(out.general) if "general" in out.keys() else None, load_spec=snakemake.params.load)

@@ -1,0 +1,251 @@
+"""The `deltaedit` command, in the style of `lm_eval`: edit a model sequentially, score a run, list methods.
+
+    deltaedit edit --model openai-community/gpt2-xl --method alphaedit --records multi_counterfact.json \
+        --n 100 --out runs/gpt2xl-alphaedit --stats-corpus wikipedia --save-model
+    deltaedit score --run runs/gpt2xl-alphaedit
+    deltaedit methods
+    deltaedit memory --model llama3-8b --dtype bfloat16 --gpu-mem-gb 24
+    deltaedit factworld build --preset small --out resources/factworld/small
+    deltaedit bench --world resources/factworld/default --edits 100
+
+A run directory holds run.json (what was edited, how), templates.json, stats.pt (C0, when the method needs
+it), run/ (the sequential runner's checkpoints and resume state: a second `edit` with the same arguments
+resumes), scores/<n>.json after `score`, and with --save-model model/ (loads with `from_pretrained`).
+Bad arguments stop with one line that names the culprit.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# hub names whose published hparams ship with the package (README "Methods")
+KNOWN_MODELS = {"gpt2-xl": "gpt2-xl", "meta-llama-3-8b": "llama3-8b", "meta-llama-3-8b-instruct": "llama3-8b"}
+
+
+class UsageError(Exception):
+    """A bad argument; the message names it."""
+
+
+def _hparams_name(method, model: str, given: str | None) -> str:
+    from deltaedit.hparams import hparams_path
+
+    if given:
+        if Path(given).suffix not in (".yaml", ".yml"):
+            hparams_path(method.name, given, method.hparams_dir)      # unknown names list the shipped ones
+        return given
+    guess = KNOWN_MODELS.get(Path(model.rstrip("/")).name.lower())
+    if guess is None:
+        raise UsageError(f"--hparams is needed for model {model!r} (shipped for {method.name}: "
+                         f"{', '.join(_shipped(method))}, or a YAML path)")
+    return guess
+
+
+def _shipped(method) -> list[str]:
+    from deltaedit.hparams import HPARAMS_DIR
+
+    folder = Path(method.hparams_dir) if method.hparams_dir else HPARAMS_DIR / method.name
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def _detect_dataset(path: str) -> str:
+    from deltaedit.data.records import RecordError, _read_json
+
+    data = _read_json(path)
+    first = data[0] if data else None
+    if isinstance(first, dict) and ("requested_rewrite" in first or "ground_truth" in first):
+        return "counterfact"
+    if isinstance(first, dict) and "src" in first and "answers" in first:
+        return "zsre"
+    raise RecordError(path, 0, "<record>", "neither a CounterFact (requested_rewrite / ground_truth) nor a ZsRE "
+                                           "(src, answers) record")
+
+
+def cmd_edit(args) -> int:
+    import torch
+
+    from deltaedit.api import load_hparams
+    from deltaedit.core.templates import context_templates
+    from deltaedit.data import load_records
+    from deltaedit.factworld.records import write_json
+    from deltaedit.methods import EditContext, get_method
+    from deltaedit.models import load_model
+    from deltaedit.pipeline import device as default_device
+    from deltaedit.runner import RunSettings, run_sequential
+    from deltaedit.stats import cached_second_moments, wikipedia_texts
+
+    method = get_method(args.method)
+    hp_name = _hparams_name(method, args.model, args.hparams)
+    hp = load_hparams(method.name, hp_name)
+    dataset = args.dataset if args.dataset != "auto" else _detect_dataset(args.records)
+    records = load_records(args.records, dataset)
+    if args.n < 1 or args.n > len(records):
+        raise UsageError(f"--n {args.n}: {args.records} has {len(records)} records")
+    checkpoints = sorted({c for c in (args.checkpoints or []) if c < args.n} | {args.n})
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = {"model": args.model, "records": str(Path(args.records).resolve()), "dataset": dataset,
+                "method": method.name, "hparams": hp_name, "n": args.n, "checkpoints": checkpoints,
+                "order_seed": args.order_seed}
+    old = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else None
+    if old is not None and {k: old.get(k) for k in manifest} != manifest:
+        raise UsageError(f"--out {out} holds another run ({old['method']} on {old['model']}, n={old['n']}): "
+                         "choose another folder")
+    device = torch.device(args.device) if args.device else default_device()
+    model, tok = load_model(args.model, device=device)
+    templates_path = out / "templates.json"
+    if templates_path.exists():
+        templates = json.loads(templates_path.read_text())
+    else:
+        templates = context_templates(model, tok, ["The", "Therefore", "Because", "I", "You"]
+                                      if not args.eos_templates else [tok.eos_token] * 5, method.templates)
+        write_json(templates, templates_path)
+    stats = {}
+    if method.stats_layers(hp):
+        if not args.stats_corpus:
+            raise UsageError(f"--stats-corpus is needed: {method.name} uses the key statistics C0 of layers "
+                             f"{method.stats_layers(hp)} (a text file, one document per line, or 'wikipedia')")
+        if args.stats_corpus == "wikipedia":
+            texts = lambda: wikipedia_texts(args.stats_n or 100_000)
+        else:
+            texts = lambda: Path(args.stats_corpus).read_text().splitlines()[: args.stats_n]
+        meta = {"model": args.model, "corpus": args.stats_corpus, "n_texts": args.stats_n, "max_len": args.stats_max_len}
+        stats = cached_second_moments(out / "stats.pt", model, tok, texts, method.stats_layers(hp), meta,
+                                      max_len=args.stats_max_len)
+    ctx = EditContext(templates, stats)
+    write_json(manifest, out / "run.json")
+    run_sequential(model, tok, method, hp, ctx, [r.request for r in records[: args.n]], out / "run",
+                   RunSettings(checkpoints, order_seed=args.order_seed))
+    if args.save_model:
+        model.save_pretrained(out / "model")
+        tok.save_pretrained(out / "model")
+    print(f"edited {args.n} records with {method.name}: checkpoints in {out / 'run'}"
+          + (f", edited model in {out / 'model'}" if args.save_model else ""))
+    return 0
+
+
+def cmd_score(args) -> int:
+    from deltaedit.pipeline import reference_job, score_job
+
+    run = Path(args.run)
+    if not (run / "run.json").exists():
+        raise UsageError(f"--run {run}: no run.json (not a directory written by `deltaedit edit`)")
+    m = json.loads((run / "run.json").read_text())
+    ckpts = [n for n in m["checkpoints"] if (run / "run" / f"ckpt_{n}" / "deltas.safetensors").exists()]
+    if not ckpts:
+        raise UsageError(f"--run {run}: no checkpoint written yet")
+    ref = run / "reference.json"
+    if m["dataset"] == "counterfact" and not ref.exists():
+        reference_job(m["model"], m["records"], m["dataset"], m["n"], str(ref))
+    outs = [str(run / "scores" / f"{n}.json") for n in ckpts]
+    score_job(m["model"], m["records"], m["dataset"], [str(run / "run" / f"ckpt_{n}") for n in ckpts],
+              str(ref) if ref.exists() else None, outs)
+    for n, path in zip(ckpts, outs):
+        summary = json.loads(Path(path).read_text())["summary"]
+        print(f"{n} edits: " + ", ".join(f"{k} {v['mean']:.1f}" for k, v in summary.items()))
+    return 0
+
+
+def cmd_methods(args) -> int:
+    from deltaedit.core.templates import template_set_name
+    from deltaedit.methods import get_method, list_methods
+
+    for name in list_methods():
+        m = get_method(name)
+        doc = (sys.modules[type(m).__module__].__doc__ or "").strip().splitlines()[0]
+        print(f"{name:10s} {doc}")
+        print(f"{'':10s} hparams: {', '.join(_shipped(m))}; templates {template_set_name(m.templates)}")
+    return 0
+
+
+def cmd_memory(args) -> int:
+    from deltaedit.placement import PUBLISHED, estimate, placement_plan, published_sizes, sizes_from_config
+
+    if args.model in PUBLISHED:
+        sizes = published_sizes(args.model)
+    else:
+        from transformers import AutoConfig
+        sizes = sizes_from_config(AutoConfig.from_pretrained(args.model), args.model)
+    print(f"{sizes.name}: {sizes.n_params / 1e6:.1f}M parameters, d={sizes.d}, m={sizes.m}, {sizes.n_layers} layers, "
+          f"weights {args.dtype} (edited layers fp32){f', {args.gpu_mem_gb:g} GiB per GPU' if args.gpu_mem_gb else ''}")
+    print(f"{'rule':22s} {'GPU GiB':>8s} {'host GiB':>9s}  parts (GPU)" + ("  GPUs" if args.gpu_mem_gb else ""))
+    for rule in ("key_stats", "context_templates", "reference_predictions", "edit_run", "score_run",
+                 "general_unedited", "analysis"):
+        e = estimate(sizes, rule, args.dtype, edited_layers=args.edited_layers, stats_layers=args.edited_layers)
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in e["gpu"].items() if k != "total")
+        gpus = ""
+        if args.gpu_mem_gb:
+            try:
+                gpus = f"  {placement_plan(sizes, args.gpu_mem_gb, rule, args.dtype, edited_layers=args.edited_layers).n_gpus}"
+            except ValueError as err:
+                gpus = f"  does not fit: {err}"
+        print(f"{rule:22s} {e['gpu']['total']:8.2f} {e['host']['total']:9.2f}  {parts}{gpus}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="deltaedit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    e = sub.add_parser("edit", help="edit a model sequentially (resumable)")
+    e.add_argument("--model", required=True, help="hub id or local directory of a GPT-2 or Llama model")
+    e.add_argument("--method", required=True, help="a registered method (see `deltaedit methods`)")
+    e.add_argument("--records", required=True, help="CounterFact (ROME or EasyEdit format) or ZsRE (MEND format) JSON")
+    e.add_argument("--dataset", default="auto", choices=["auto", "counterfact", "zsre"])
+    e.add_argument("--n", type=int, required=True, help="edit the first N records")
+    e.add_argument("--out", required=True, help="run directory (created; the same arguments resume in it)")
+    e.add_argument("--hparams", default=None, help="shipped hparams name or YAML path (default: from the model name)")
+    e.add_argument("--checkpoints", type=int, nargs="*", help="further edit counts to write checkpoints at")
+    e.add_argument("--order-seed", type=int, default=None, help="shuffle the edit order (default: file order)")
+    e.add_argument("--stats-corpus", default=None, help="C0's corpus: a text file (one document per line) or 'wikipedia'")
+    e.add_argument("--stats-n", type=int, default=None, help="documents for C0 (default: all lines / 100,000 articles)")
+    e.add_argument("--stats-max-len", type=int, default=None, help="tokens per document (default: the model's context)")
+    e.add_argument("--eos-templates", action="store_true", help="sample context templates from EOS (fact-world models)")
+    e.add_argument("--device", default=None, help="torch device (default: the accelerator if there is one)")
+    e.add_argument("--save-model", action="store_true", help="also save the edited model to OUT/model")
+    e.set_defaults(fn=cmd_edit)
+    s = sub.add_parser("score", help="score every checkpoint of a run directory")
+    s.add_argument("--run", required=True)
+    s.set_defaults(fn=cmd_score)
+    m = sub.add_parser("methods", help="list the registered methods and their hparams files")
+    m.set_defaults(fn=cmd_methods)
+    mem = sub.add_parser("memory", help="memory estimate per rule (and GPUs per job) for a model")
+    mem.add_argument("--model", required=True, help="gpt2-xl, llama3-8b (published sizes) or a local model directory")
+    mem.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+    mem.add_argument("--gpu-mem-gb", type=float, default=None, help="GPU memory per card: also plan the GPUs per job")
+    mem.add_argument("--edited-layers", type=int, default=5)
+    mem.set_defaults(fn=cmd_memory)
+    f = sub.add_parser("factworld", help="build or check a fact world (see `deltaedit factworld --help`)", add_help=False)
+    f.add_argument("rest", nargs=argparse.REMAINDER)
+    f.set_defaults(fn=lambda a: __import__("deltaedit.factworld.cli", fromlist=["main"]).main(a.rest))
+    b = sub.add_parser("bench", help="the per-edit benchmark (see `deltaedit bench --help`)", add_help=False)
+    b.add_argument("rest", nargs=argparse.REMAINDER)
+    b.set_defaults(fn=lambda a: __import__("deltaedit.bench", fromlist=["main"]).main(a.rest))
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from deltaedit.data import RecordError
+    from deltaedit.hparams import HParamsError
+    from deltaedit.models import UnsupportedArchitecture
+
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        filename=getattr(args, "log", None))
+    try:
+        return args.fn(args)
+    except (UsageError, RecordError, HParamsError, UnsupportedArchitecture, FileNotFoundError) as e:
+        msg = str(e)
+    except KeyError as e:                                   # unknown method: the registry's message
+        msg = e.args[0] if e.args else repr(e)
+    except OSError as e:                                    # a model that is neither a directory nor a hub id
+        msg = f"cannot load model {getattr(args, 'model', '?')!r}: {str(e).splitlines()[0]}"
+    print(f"deltaedit {args.cmd}: error: {msg}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
