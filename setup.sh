@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Create .venv (Python 3.10+) and install deltaedit with its pinned requirements.
-# SETUP=conda uses environment.yml instead when conda/mamba is on PATH.
+# SETUP=conda creates the same .venv as a conda environment (conda env create -p .venv) from environment.yml,
+# so every .venv/bin/... command of the README works either way.
 set -euo pipefail
 cd "$(dirname "$0")"
 if [[ "${SETUP:-pip}" == "conda" ]] && command -v conda >/dev/null; then
-  conda env create -f environment.yml || conda env update -f environment.yml
+  if [[ -x .venv/bin/python ]]; then conda env update -p .venv -f environment.yml; else conda env create -p .venv -f environment.yml; fi
   exit 0
 fi
 PY="${PYTHON:-python3}"

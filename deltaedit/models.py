@@ -147,10 +147,11 @@ def add_delta(model, layer, delta: torch.Tensor, sign: float = 1.0) -> None:
     parameter's dtype and device."""
     param, transposed = _param(model, layer)
     shape = tuple(param.shape[::-1]) if transposed else tuple(param.shape)
+    what = f"layer {layer}" if isinstance(layer, int) else f"the bias of layer {layer.split('.')[1]}"
     if tuple(delta.shape) != shape:
-        raise ValueError(f"delta for {delta_name(layer)} has shape {tuple(delta.shape)}, expected {shape}")
+        raise ValueError(f"delta for {what} has shape {tuple(delta.shape)}, expected {shape}")
     if not torch.isfinite(delta).all():
-        raise FloatingPointError(f"delta for {delta_name(layer)} contains NaN or inf")
+        raise FloatingPointError(f"delta for {what} contains NaN or inf")
     upd = delta.to(device=param.device, dtype=param.dtype) * sign
     param.add_(upd.T if transposed else upd)
 

@@ -93,8 +93,9 @@ def make_files(preset: str | Preset, out_dir: str | Path) -> Path:
     return out
 
 
-def train_model(preset: str | Preset, out_dir: str | Path, arch: str):
-    """Pretrain one architecture on the world in `out_dir` (after `make_files`)."""
+def train_model(preset: str | Preset, out_dir: str | Path, arch: str, threads: int | None = None):
+    """Pretrain one architecture on the world in `out_dir` (after `make_files`), on `threads` threads (default:
+    the preset's)."""
     from deltaedit.models import load_tokenizer
 
     p = get_preset(preset) if isinstance(preset, str) else preset
@@ -102,7 +103,7 @@ def train_model(preset: str | Preset, out_dir: str | Path, arch: str):
         raise KeyError(f"unknown architecture {arch!r}; expected one of {sorted(p.sizes)}")
     out = Path(out_dir)
     tok = load_tokenizer(out / "tokenizer")
-    train = replace(p.train, epochs=p.epochs.get(arch, p.train.epochs))
+    train = replace(p.train, epochs=p.epochs.get(arch, p.train.epochs), threads=threads or p.train.threads)
     return pretrain(make_world(p.world), tok, p.sizes[arch], train, out / "models" / arch)
 
 

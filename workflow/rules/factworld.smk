@@ -22,7 +22,7 @@ rule factworld_pretrain:
         "logs/factworld_pretrain/{world}_{arch}.log",
     benchmark:
         "benchmarks/factworld_pretrain/{world}_{arch}.tsv"
-    threads: 2
+    threads: 1   # the two models train side by side, one thread each, instead of one after the other on two
     priority: 10   # on the critical path: every job of the model waits for it, so it goes before scoring jobs
     script:
         "../scripts/factworld_pretrain.py"
