@@ -27,6 +27,19 @@ log = logging.getLogger(__name__)
 KNOWN_MODELS = {"gpt2-xl": "gpt2-xl", "meta-llama-3-8b": "llama3-8b", "meta-llama-3-8b-instruct": "llama3-8b"}
 
 
+def _factworld_cli():
+    import deltaedit.factworld.cli as module
+    return module
+
+
+def _bench():
+    import deltaedit.bench as module
+    return module
+
+
+DELEGATED = {"factworld": _factworld_cli, "bench": _bench}   # subcommands that are whole tools of their own
+
+
 class UsageError(Exception):
     """A bad argument; the message names it."""
 
@@ -86,8 +99,12 @@ def cmd_edit(args) -> int:
     if args.n < 1 or args.n > len(records):
         raise UsageError(f"--n {args.n}: {args.records} has {len(records)} records")
     checkpoints = sorted({c for c in (args.checkpoints or []) if c < args.n} | {args.n})
+    if method.stats_layers(hp) and not args.stats_corpus:
+        raise UsageError(f"--stats-corpus is needed: {method.name} uses the key statistics C0 of layers "
+                         f"{method.stats_layers(hp)} (a text file, one document per line, or 'wikipedia')")
+    if args.stats_corpus not in (None, "wikipedia") and not Path(args.stats_corpus).is_file():
+        raise UsageError(f"--stats-corpus {args.stats_corpus}: no such file")
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     manifest = {"model": args.model, "records": str(Path(args.records).resolve()), "dataset": dataset,
                 "method": method.name, "hparams": hp_name, "n": args.n, "checkpoints": checkpoints,
                 "order_seed": args.order_seed}
@@ -97,6 +114,7 @@ def cmd_edit(args) -> int:
                          "choose another folder")
     device = torch.device(args.device) if args.device else default_device()
     model, tok = load_model(args.model, device=device)
+    out.mkdir(parents=True, exist_ok=True)                 # only once every argument has been checked
     templates_path = out / "templates.json"
     if templates_path.exists():
         templates = json.loads(templates_path.read_text())
@@ -106,9 +124,6 @@ def cmd_edit(args) -> int:
         write_json(templates, templates_path)
     stats = {}
     if method.stats_layers(hp):
-        if not args.stats_corpus:
-            raise UsageError(f"--stats-corpus is needed: {method.name} uses the key statistics C0 of layers "
-                             f"{method.stats_layers(hp)} (a text file, one document per line, or 'wikipedia')")
         if args.stats_corpus == "wikipedia":
             texts = lambda: wikipedia_texts(args.stats_n or 100_000)
         else:
@@ -218,12 +233,8 @@ def _parser() -> argparse.ArgumentParser:
     mem.add_argument("--gpu-mem-gb", type=float, default=None, help="GPU memory per card: also plan the GPUs per job")
     mem.add_argument("--edited-layers", type=int, default=5)
     mem.set_defaults(fn=cmd_memory)
-    f = sub.add_parser("factworld", help="build or check a fact world (see `deltaedit factworld --help`)", add_help=False)
-    f.add_argument("rest", nargs=argparse.REMAINDER)
-    f.set_defaults(fn=lambda a: __import__("deltaedit.factworld.cli", fromlist=["main"]).main(a.rest))
-    b = sub.add_parser("bench", help="the per-edit benchmark (see `deltaedit bench --help`)", add_help=False)
-    b.add_argument("rest", nargs=argparse.REMAINDER)
-    b.set_defaults(fn=lambda a: __import__("deltaedit.bench", fromlist=["main"]).main(a.rest))
+    sub.add_parser("factworld", help="build or check a fact world (see `deltaedit factworld --help`)")
+    sub.add_parser("bench", help="the per-edit benchmark (see `deltaedit bench --help`)")
     return ap
 
 
@@ -232,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     from deltaedit.hparams import HParamsError
     from deltaedit.models import UnsupportedArchitecture
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in DELEGATED:                        # their own parsers, --help included
+        return DELEGATED[argv[0]]().main(argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         filename=getattr(args, "log", None))

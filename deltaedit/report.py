@@ -110,7 +110,8 @@ def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, la
         sub = d[(d.model == model) & (d.dataset == dataset)]
         for method, g in sub.groupby("method"):
             g = g.sort_values("n_edits")
-            ax.plot(g.n_edits, g["mean"], marker="o", label=method, color=method_color(method))
+            ax.plot(g.n_edits, g["mean"], marker="o", label=method, color=method_color(method),
+                    linestyle="--" if "-" in method else "-")          # a variant: its method's hue, dashed
         ax.set_title(f"{model} / {dataset}", fontsize=9)
         ax.set_xlabel("number of sequential edits")
         ax.set_ylabel(ylabel)

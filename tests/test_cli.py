@@ -61,6 +61,7 @@ def test_methods_lists_every_method_with_its_hparams(capsys):
     ("too_many", "--n 50"),
     ("hparams", "no hparams for method 'memit' and model 'nosuch'"),
     ("missing_records", "does not exist"),
+    ("stats", "--stats-corpus is needed"),
 ])
 def test_bad_arguments_give_one_line_naming_the_culprit(tmp_path, capsys, case, culprit):
     good = [{"requested_rewrite": {"prompt": "{} plays the", "subject": "Ann Lee", "target_new": {"str": "harp"},
@@ -69,7 +70,7 @@ def test_bad_arguments_give_one_line_naming_the_culprit(tmp_path, capsys, case, 
     records = tmp_path / "cf.json"
     records.write_text(json.dumps(good))
     argv = {"--model": str(tmp_path / "no_model"), "--method": "memit", "--records": str(records), "--n": "2",
-            "--out": str(tmp_path / "out"), "--hparams": "gpt2-xl"}
+            "--out": str(tmp_path / "out"), "--hparams": "gpt2-xl", "--stats-corpus": str(records)}
     if case == "method":
         argv["--method"] = "alphaedt"
     elif case == "records_json":
@@ -82,18 +83,20 @@ def test_bad_arguments_give_one_line_naming_the_culprit(tmp_path, capsys, case, 
         argv["--hparams"] = "nosuch"
     elif case == "missing_records":
         argv["--records"] = str(tmp_path / "nothing.json")
+    elif case == "stats":
+        del argv["--stats-corpus"]                                       # found before the model is loaded
     rc, _, err = run(capsys, "edit", *[x for kv in argv.items() for x in kv])
     assert rc == 2
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and culprit in lines[0], err
     if case == "records_json":
         assert str(records) in lines[0]
-    assert not (tmp_path / "out" / "run").exists()                       # nothing partial left behind
+    assert not (tmp_path / "out").exists()                               # nothing partial left behind
 
 
 def test_help_everywhere(capsys):
-    for sub in ([], ["edit"], ["score"], ["methods"]):
+    for sub in ([], ["edit"], ["score"], ["methods"], ["memory"], ["factworld"], ["bench"]):
         with pytest.raises(SystemExit) as e:
             main([*sub, "--help"])
         assert e.value.code == 0
-        assert "usage: deltaedit" in capsys.readouterr().out
+        assert "usage: " in capsys.readouterr().out, sub

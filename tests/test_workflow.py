@@ -59,7 +59,8 @@ def test_smoke_preset_produces_every_table_figure_and_report(smoke_run):
                 "results/figures/general_f1.png", "results/figures/general_f1_diff.png",
                 "results/figures/tsne/factworld-tiny-gpt2_counterfact.png",
                 "results/case_studies/factworld-tiny-gpt2_counterfact.md",
-                "results/figures/eta_sweep.png", "results/tables/eta_sweep.csv"):
+                "results/figures/eta_sweep.png", "results/tables/eta_sweep.csv", "results/figures/costs.png",
+                "results/costs/costs.csv", "results/costs/per_edit.md"):
         assert (work / rel).is_file(), rel
     table = (work / "results/tables/table1.csv").read_text()
     assert "deltaedit" in table and "alphaedit" in table and "noedit" in table and "deltaedit-code" in table
@@ -73,14 +74,13 @@ def test_smoke_preset_produces_every_table_figure_and_report(smoke_run):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script,rule", [("make_tables.py", "make_tables"), ("plot_figures.py", "plot_figures")])
-def test_changing_table_or_figure_code_reruns_only_that_rule(smoke_run, script, rule):
-    path = smoke_run / "workflow/scripts" / script
-    original = path.read_text()
-    path.write_text(original + "# a change to the table / figure code\n")
-    try:
-        r = snakemake("-n", "--config", "preset=smoke", cwd=smoke_run)
-    finally:
-        path.write_text(original)
+def test_changing_table_or_figure_code_reruns_only_that_rule(smoke_run, tmp_path, script, rule):
+    import shutil
+    work = tmp_path / "wf"                          # a copy: each change is seen alone (14 MB, mtimes kept)
+    shutil.copytree(smoke_run, work, symlinks=True)
+    path = work / "workflow/scripts" / script
+    path.write_text(path.read_text() + "# a change to the table / figure code\n")
+    r = snakemake("-n", "--config", "preset=smoke", cwd=work)
     assert r.returncode == 0, r.stderr[-2000:]
     assert _planned(r.stdout) == {rule, "costs", "all"}      # costs runs last and reads every job's benchmark
 
@@ -262,3 +262,15 @@ def test_report_renders_every_figure_and_table_in_a_real_browser(smoke_run, tmp_
     import matplotlib.image
     pixels = matplotlib.image.imread(shot)
     assert pixels.shape[0] == 900 and pixels.std() > 0.05       # not a blank page
+
+
+def test_paper_preset_edits_in_file_order_and_truncates_at_the_context():
+    """The references edit the first N records in file order (DeltaEdit's trigger history depends on it) and
+    truncate C0's documents at the model's context; the fact-world presets keep a seeded order."""
+    import yaml
+
+    from deltaedit.runner import edit_order
+    paper = yaml.safe_load((ROOT / "workflow/presets/paper.yaml").read_text())
+    assert paper["order_seed"] is None and paper["stats"]["max_len"] is None
+    assert edit_order(6, paper["order_seed"]) == [0, 1, 2, 3, 4, 5]
+    assert yaml.safe_load((ROOT / "workflow/presets/factworld.yaml").read_text())["order_seed"] == 0
