@@ -68,7 +68,7 @@ def plot_costs(table: pd.DataFrame, edits: pd.DataFrame, path: str | Path) -> No
     method and model (one colour per method, as in every figure)."""
     t = table.drop(index="all")
     fig, (a, b, c) = new_figure(3, width=4.6, height=3.6)
-    a.barh(t.index, t.wall_s, color="#bbbbbb", label="start-up and I/O")
+    a.barh(t.index, t.wall_s, color="#bbbbbb", label="the rest: start-up, I/O, or work the job does not report")
     a.barh(t.index, t.work_s.fillna(0), color="#4477aa", label="editing / scoring / training")
     a.set_xlabel("wall seconds, all jobs of the rule")
     a.legend(fontsize=7)
