@@ -45,7 +45,7 @@ class UsageError(Exception):
 
 
 def _hparams_name(method, model: str, given: str | None) -> str:
-    from deltaedit.hparams import hparams_path
+    from deltaedit.hparams import hparams_path, shipped_hparams
 
     if given:
         if Path(given).suffix not in (".yaml", ".yml"):
@@ -54,28 +54,8 @@ def _hparams_name(method, model: str, given: str | None) -> str:
     guess = KNOWN_MODELS.get(Path(model.rstrip("/")).name.lower())
     if guess is None:
         raise UsageError(f"--hparams is needed for model {model!r} (shipped for {method.name}: "
-                         f"{', '.join(_shipped(method))}, or a YAML path)")
+                         f"{', '.join(shipped_hparams(method.name, method.hparams_dir))}, or a YAML path)")
     return guess
-
-
-def _shipped(method) -> list[str]:
-    from deltaedit.hparams import HPARAMS_DIR
-
-    folder = Path(method.hparams_dir) if method.hparams_dir else HPARAMS_DIR / method.name
-    return sorted(p.stem for p in folder.glob("*.yaml"))
-
-
-def _detect_dataset(path: str) -> str:
-    from deltaedit.data.records import RecordError, _read_json
-
-    data = _read_json(path)
-    first = data[0] if data else None
-    if isinstance(first, dict) and ("requested_rewrite" in first or "ground_truth" in first):
-        return "counterfact"
-    if isinstance(first, dict) and "src" in first and "answers" in first:
-        return "zsre"
-    raise RecordError(path, 0, "<record>", "neither a CounterFact (requested_rewrite / ground_truth) nor a ZsRE "
-                                           "(src, answers) record")
 
 
 def cmd_edit(args) -> int:
@@ -87,15 +67,16 @@ def cmd_edit(args) -> int:
     from deltaedit.factworld.records import write_json
     from deltaedit.methods import EditContext, get_method
     from deltaedit.models import load_model
+    from deltaedit.pipeline import HUB_TEMPLATE_WORDS, corpus_texts
     from deltaedit.pipeline import device as default_device
     from deltaedit.runner import RunSettings, run_sequential
-    from deltaedit.stats import cached_second_moments, wikipedia_texts
+    from deltaedit.stats import cached_second_moments
 
     method = get_method(args.method)
     hp_name = _hparams_name(method, args.model, args.hparams)
     hp = load_hparams(method.name, hp_name)
-    dataset = args.dataset if args.dataset != "auto" else _detect_dataset(args.records)
-    records = load_records(args.records, dataset)
+    records = load_records(args.records, args.dataset)
+    dataset = records[0].dataset if records else args.dataset
     if args.n < 1 or args.n > len(records):
         raise UsageError(f"--n {args.n}: {args.records} has {len(records)} records")
     checkpoints = sorted({c for c in (args.checkpoints or []) if c < args.n} | {args.n})
@@ -119,18 +100,14 @@ def cmd_edit(args) -> int:
     if templates_path.exists():
         templates = json.loads(templates_path.read_text())
     else:
-        templates = context_templates(model, tok, ["The", "Therefore", "Because", "I", "You"]
-                                      if not args.eos_templates else [tok.eos_token] * 5, method.templates)
+        words = [tok.eos_token] * 5 if args.eos_templates else HUB_TEMPLATE_WORDS
+        templates = context_templates(model, tok, words, method.templates)
         write_json(templates, templates_path)
     stats = {}
     if method.stats_layers(hp):
-        if args.stats_corpus == "wikipedia":
-            texts = lambda: wikipedia_texts(args.stats_n or 100_000)
-        else:
-            texts = lambda: Path(args.stats_corpus).read_text().splitlines()[: args.stats_n]
         meta = {"model": args.model, "corpus": args.stats_corpus, "n_texts": args.stats_n, "max_len": args.stats_max_len}
-        stats = cached_second_moments(out / "stats.pt", model, tok, texts, method.stats_layers(hp), meta,
-                                      max_len=args.stats_max_len)
+        stats = cached_second_moments(out / "stats.pt", model, tok, corpus_texts(args.stats_corpus, args.stats_n),
+                                      method.stats_layers(hp), meta, max_len=args.stats_max_len)
     ctx = EditContext(templates, stats)
     write_json(manifest, out / "run.json")
     run_sequential(model, tok, method, hp, ctx, [r.request for r in records[: args.n]], out / "run",
@@ -167,13 +144,15 @@ def cmd_score(args) -> int:
 
 def cmd_methods(args) -> int:
     from deltaedit.core.templates import template_set_name
+    from deltaedit.hparams import shipped_hparams
     from deltaedit.methods import get_method, list_methods
 
     for name in list_methods():
         m = get_method(name)
         doc = (sys.modules[type(m).__module__].__doc__ or "").strip().splitlines()[0]
         print(f"{name:10s} {doc}")
-        print(f"{'':10s} hparams: {', '.join(_shipped(m))}; templates {template_set_name(m.templates)}")
+        print(f"{'':10s} hparams: {', '.join(shipped_hparams(name, m.hparams_dir))}; "
+              f"templates {template_set_name(m.templates)}")
     return 0
 
 

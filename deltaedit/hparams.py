@@ -107,11 +107,17 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     return {**_read_yaml(base, seen + (path.resolve(),)), **data}
 
 
+def shipped_hparams(method: str, folder: str | Path | None = None) -> list[str]:
+    """The model names that have a hparams file for `method` (shipped, or in `folder`)."""
+    folder = Path(folder) if folder is not None else HPARAMS_DIR / method
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
 def hparams_path(method: str, model: str, folder: str | Path | None = None) -> Path:
     """Hparams file for (method, model name), e.g. ("alphaedit", "gpt2-xl"): shipped, or in `folder`."""
     folder = Path(folder) if folder is not None else HPARAMS_DIR / method
     path = folder / f"{model}.yaml"
     if not path.exists():
-        have = sorted(p.stem for p in folder.glob("*.yaml"))
-        raise FileNotFoundError(f"no hparams for method {method!r} and model {model!r}; available: {have}")
+        raise FileNotFoundError(f"no hparams for method {method!r} and model {model!r}; "
+                                f"available: {shipped_hparams(method, folder)}")
     return path

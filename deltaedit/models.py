@@ -125,13 +125,16 @@ def delta_key(name: str):
 
 def _param(model, key) -> tuple[nn.Parameter, bool]:
     """The parameter a delta key edits and whether it is stored transposed to the math orientation."""
-    if isinstance(key, str):
-        layer = delta_key(key)
-        mod = _out_proj(model, int(layer.split(".")[1]))
-        if mod.bias is None:
-            raise KeyError(f"{key}: {adapter_for(model).key_site(int(layer.split('.')[1]))} has no bias")
-        return mod.bias, False
-    return _out_proj(model, key).weight, adapter_for(model).stored_in_out
+    if isinstance(key, int):
+        return _out_proj(model, key).weight, adapter_for(model).stored_in_out
+    mod = _out_proj(model, _layer_of(key))
+    if mod.bias is None:
+        raise KeyError(f"{key}: {adapter_for(model).key_site(_layer_of(key))} has no bias")
+    return mod.bias, False
+
+
+def _layer_of(key) -> int:
+    return key if isinstance(key, int) else int(delta_key(key).split(".")[1])
 
 
 def read_weight(model, layer: int) -> torch.Tensor:
@@ -147,7 +150,7 @@ def add_delta(model, layer, delta: torch.Tensor, sign: float = 1.0) -> None:
     parameter's dtype and device."""
     param, transposed = _param(model, layer)
     shape = tuple(param.shape[::-1]) if transposed else tuple(param.shape)
-    what = f"layer {layer}" if isinstance(layer, int) else f"the bias of layer {layer.split('.')[1]}"
+    what = f"layer {layer}" if isinstance(layer, int) else f"the bias of layer {_layer_of(layer)}"
     if tuple(delta.shape) != shape:
         raise ValueError(f"delta for {what} has shape {tuple(delta.shape)}, expected {shape}")
     if not torch.isfinite(delta).all():

@@ -59,17 +59,21 @@ def templates_job(model_path: str, out_json: str, seed_words: list[str] | None, 
     write_json(context_templates(model, tok, words, parse_template_set(template_set), seed=seed), out_json)
 
 
+def corpus_texts(corpus: str, n_texts: int | None, seed: int = 0):
+    """C0's documents, read when called: a text file (one document per line, the first `n_texts`) or
+    "wikipedia" (a seeded uniform sample of `n_texts` articles, 100,000 by default as the references)."""
+    if corpus == "wikipedia":
+        return lambda: wikipedia_texts(n_texts or 100_000, seed=seed)
+    return lambda: Path(corpus).read_text().splitlines()[:n_texts]
+
+
 def stats_job(model_path: str, model_id: str, layers: list[int], out: str, corpus: str, n_texts: int,
               max_len: int | None, seed: int = 0, load_spec: dict | None = None) -> None:
     """C0 for `layers`; `corpus` is a text file (one document per line) or "wikipedia" (a seeded uniform
     sample of `n_texts` articles); `max_len` None truncates at the model's context."""
     model, tok = load(model_path, load_spec)
-    if corpus == "wikipedia":
-        texts = lambda: wikipedia_texts(n_texts, seed=seed)
-    else:
-        texts = lambda: Path(corpus).read_text().splitlines()[:n_texts]
     meta = {"model": model_id, "corpus": corpus, "n_texts": n_texts, "max_len": max_len, "seed": seed}
-    cached_second_moments(out, model, tok, texts, layers, meta, max_len=max_len)
+    cached_second_moments(out, model, tok, corpus_texts(corpus, n_texts, seed), layers, meta, max_len=max_len)
 
 
 def reference_job(model_path: str, records_path: str, dataset: str, n: int, out_json: str, load_spec: dict | None = None) -> None:

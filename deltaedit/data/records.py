@@ -130,12 +130,16 @@ def load_counterfact(path, fmt: str = "auto", limit: int | None = None, on_inval
     """CounterFact / MultiCounterFact. `fmt`: "rome" (counterfact.json, multi_counterfact.json),
     "easyedit" (flat records with the subject written into the prompt) or "auto" (by the first record)."""
     data = _read_json(path)[:limit]
+    return _parse_all(path, data, _counterfact_parser(data, fmt), on_invalid)
+
+
+def _counterfact_parser(data: list, fmt: str):
     if fmt == "auto":
         fmt = "rome" if data and isinstance(data[0], dict) and "requested_rewrite" in data[0] else "easyedit"
     parse = {"rome": _counterfact_rome, "easyedit": _counterfact_easyedit}.get(fmt)
     if parse is None:
         raise ValueError(f"unknown CounterFact format {fmt!r}; expected 'rome', 'easyedit' or 'auto'")
-    return _parse_all(path, data, parse, on_invalid)
+    return parse
 
 
 def load_zsre(path, limit: int | None = None, on_invalid: str = "raise") -> list[EditRecord]:
@@ -163,8 +167,22 @@ def _zsre_record(path, i: int, rec) -> EditRecord:
 
 
 def load_records(path, dataset: str, limit: int | None = None, on_invalid: str = "raise") -> list[EditRecord]:
-    if dataset == "counterfact":
-        return load_counterfact(path, limit=limit, on_invalid=on_invalid)
-    if dataset == "zsre":
-        return load_zsre(path, limit=limit, on_invalid=on_invalid)
-    raise ValueError(f"unknown dataset {dataset!r}; expected 'counterfact' or 'zsre'")
+    """The first `limit` records of a CounterFact or ZsRE file; `dataset` "auto" tells them apart by the
+    first record's fields (the file is read once either way)."""
+    if dataset not in ("counterfact", "zsre", "auto"):
+        raise ValueError(f"unknown dataset {dataset!r}; expected 'counterfact', 'zsre' or 'auto'")
+    data = _read_json(path)[:limit]
+    if dataset == "auto":
+        dataset = _detect_dataset(path, data)
+    parse = _counterfact_parser(data, "auto") if dataset == "counterfact" else _zsre_record
+    return _parse_all(path, data, parse, on_invalid)
+
+
+def _detect_dataset(path, data: list) -> str:
+    first = data[0] if data else None
+    if isinstance(first, dict) and ("requested_rewrite" in first or "ground_truth" in first):
+        return "counterfact"
+    if isinstance(first, dict) and "src" in first and "answers" in first:
+        return "zsre"
+    raise RecordError(path, 0, "<record>", "neither a CounterFact (requested_rewrite / ground_truth) nor a ZsRE "
+                                           "(src, answers) record")

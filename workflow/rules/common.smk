@@ -139,14 +139,17 @@ def templates_file(wildcards, method=None):
     return f"resources/templates/{wildcards.model}/{tset}.json"
 
 
-def stats_layers(model):
-    """Union of the layers whose key statistics any configured method needs for this model."""
+def _model_runs(model):
+    """(method object, hparams) of every run on `model`, the η sweep's DeltaEdit included."""
     from deltaedit.methods import get_method
 
-    layers = set()
-    for run in RUNS:
-        layers |= set(get_method(base_method(run)).stats_layers(hparams_for(run, model)))
-    return sorted(layers)
+    runs = RUNS + (["deltaedit"] if ETA["etas"] and "deltaedit" not in RUNS else [])
+    return [(get_method(base_method(run)), hparams_for(run, model)) for run in runs]
+
+
+def stats_layers(model):
+    """Union of the layers whose key statistics any configured run needs for this model."""
+    return sorted({l for m, hp in _model_runs(model) for l in m.stats_layers(hp)})
 
 
 def factworld_targets():
@@ -196,12 +199,10 @@ def score_files():
 
 
 def template_sets():
-    """Names of the context-template sets the configured methods use (one file per model and set)."""
+    """Names of the context-template sets the configured runs use (one file per model and set)."""
     from deltaedit.core.templates import template_set_name
-    from deltaedit.methods import get_method
 
-    return sorted({template_set_name(get_method(base_method(m)).templates)
-                   for m in RUNS + (["deltaedit"] if ETA["etas"] else [])})
+    return sorted({template_set_name(m.templates) for model in MODELS for m, _ in _model_runs(model)})
 
 
 def benchmark_files():
@@ -252,12 +253,7 @@ def model_dtype(model):
 
 def edited_layers(model):
     """Every layer any configured run edits on this model: kept in fp32 when the model is not."""
-    from deltaedit.methods import get_method
-
-    layers = set()
-    for run in RUNS + (["deltaedit"] if ETA["etas"] else []):
-        layers |= set(get_method(base_method(run)).edited_layers(hparams_for(run, model)))
-    return sorted(layers)
+    return sorted({l for m, hp in _model_runs(model) for l in m.edited_layers(hp)})
 
 
 PLACEMENT = {}   # (model, rule) -> deltaedit.placement.Placement
