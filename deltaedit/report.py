@@ -32,9 +32,11 @@ def load_scores(paths: list[str | Path]) -> pd.DataFrame:
 
 
 def table1(df: pd.DataFrame) -> pd.DataFrame:
-    """Per model x method at the last checkpoint: "mean [lo, hi]" for every metric of Table 1."""
+    """Per model x method at the last checkpoint all methods of the model and dataset reached (long runs go
+    further, config long_runs): "mean [lo, hi]" for every metric of Table 1."""
     last = df[df.layer.isna()].copy()
-    last = last[last.n_edits == last.groupby(["model", "dataset", "method"]).n_edits.transform("max")]
+    reached = last.groupby(["model", "dataset", "method"]).n_edits.transform("max")
+    last = last[last.n_edits == reached.groupby([last.model, last.dataset]).transform("min")]
     last["cell"] = last.apply(lambda r: f"{r['mean']:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]", axis=1)
     wide = last.pivot_table(index=["model", "method"], columns=["dataset", "metric"], values="cell", aggfunc="first")
     cols = [c for c in CF_COLS + ZSRE_COLS if c in wide.columns]
@@ -99,6 +101,18 @@ def save_figure(fig, path: str | Path) -> None:
     plt.close(fig)
 
 
+def set_value_scale(ax, values) -> None:
+    """Log when all values are positive and span > 10x; symlog when some are <= 0 and they span > 10x."""
+    v = pd.Series(values, dtype=float).dropna()
+    if v.empty:
+        return
+    pos = v[v > 0]
+    if (v > 0).all() and v.max() / v.min() > 10:
+        ax.set_yscale("log")
+    elif not (v > 0).all() and len(pos) and v.abs().max() / max(pos.min(), 1e-12) > 10:
+        ax.set_yscale("symlog", linthresh=max(float(pos.min()), 1e-6))
+
+
 def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, layer: str = "last") -> None:
     """One panel per (model, dataset): `metric` against the number of edits, one line per method."""
     d = df[df.metric == metric]
@@ -112,6 +126,8 @@ def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, la
             g = g.sort_values("n_edits")
             ax.plot(g.n_edits, g["mean"], marker="o", label=method, color=method_color(method),
                     linestyle="--" if "-" in method else "-")          # a variant: its method's hue, dashed
+        if metric in ("noise_E", "mean_k_beta"):
+            set_value_scale(ax, sub["mean"])       # values spanning orders of magnitude: a log axis
         ax.set_title(f"{model} / {dataset}", fontsize=9)
         ax.set_xlabel("number of sequential edits")
         ax.set_ylabel(ylabel)

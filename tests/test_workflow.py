@@ -60,8 +60,15 @@ def test_smoke_preset_produces_every_table_figure_and_report(smoke_run):
                 "results/figures/tsne/factworld-tiny-gpt2_counterfact.png",
                 "results/case_studies/factworld-tiny-gpt2_counterfact.md",
                 "results/figures/eta_sweep.png", "results/tables/eta_sweep.csv", "results/figures/costs.png",
-                "results/costs/costs.csv", "results/costs/per_edit.md"):
+                "results/costs/costs.csv", "results/costs/per_edit.md", "results/figures/fig1.png",
+                "results/figures/fig4a_noise.png", "results/figures/noise_layers.png",
+                "results/figures/trigger_rate.png"):
         assert (work / rel).is_file(), rel
+    # the preset's long runs (long_runs) go on to 6 edits; the other runs stop at 4 and Table 1 compares at 4
+    long_run = json.loads((work / "results/scores/factworld-tiny-gpt2/counterfact/memit/6.json").read_text())
+    assert long_run["n_edits"] == 6 and len(long_run["records"]) == 6
+    assert not (work / "results/scores/factworld-tiny-gpt2/counterfact/alphaedit/6.json").exists()
+    assert not (work / "results/scores/factworld-tiny-gpt2/zsre/memit/6.json").exists()
     table = (work / "results/tables/table1.csv").read_text()
     assert "deltaedit" in table and "alphaedit" in table and "noedit" in table and "deltaedit-code" in table
     general = json.loads((work / "results/general/factworld-tiny-gpt2/counterfact/unedited.json").read_text())
@@ -176,6 +183,20 @@ def test_a_variant_is_a_run_of_its_own_and_its_overrides_are_checked():
                          ("{Bad_Name: {method: alphaedit, overrides: {L2: 1.0}}}", "Bad_Name")):
         r = snakemake("-n", "--config", "preset=smoke", "methods=[alphaedit]", f"variants={bad}")
         assert r.returncode != 0 and culprit in r.stdout + r.stderr, bad
+
+
+def test_long_runs_go_on_past_the_checkpoints_with_the_same_rules():
+    r = snakemake("-n", "--config", "preset=smoke", "methods=[memit, alphaedit]",
+                  "long_runs={models: [factworld-tiny-gpt2], datasets: [zsre], methods: [alphaedit], checkpoints: [9]}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = r.stdout
+    assert "results/edits/factworld-tiny-gpt2/zsre/alphaedit/ckpt_9/deltas.safetensors" in out
+    assert "results/scores/factworld-tiny-gpt2/zsre/alphaedit/9.json" in out
+    assert "zsre/memit/9.json" not in out and "counterfact/alphaedit/9.json" not in out
+    assert "edit_run_long" in out and "score_run_long" in out        # the same rules, longer output lists
+    r = snakemake("-n", "--config", "preset=smoke",
+                  "long_runs={models: [factworld-tiny-gpt2], datasets: [zsre], methods: [alphaedt], checkpoints: [9]}")
+    assert r.returncode == 0 and "alphaedt" in r.stderr and "_long" not in r.stdout   # named, and nothing runs long
 
 
 def test_an_external_method_rule_is_scored_like_the_others():

@@ -19,13 +19,21 @@ rule make_tables:
 
 rule plot_figures:
     input:
-        score_files(),
+        scores=score_files(),
+        edits=edit_logs(),
     output:
         efficacy=report(
             "results/figures/efficacy_top.png", caption="../report/efficacy.rst", category="Figures"
         ),
         noise=report("results/figures/noise_E.png", caption="../report/noise.rst", category="Figures"),
         kbeta=report("results/figures/k_beta.png", caption="../report/kbeta.rst", category="Figures"),
+        fig1=report("results/figures/fig1.png", caption="../report/fig1.rst", category="Figures"),
+        fig4a=report("results/figures/fig4a_noise.png", caption="../report/fig4a.rst", category="Figures"),
+        layers=report("results/figures/noise_layers.png", caption="../report/layers.rst", category="Figures"),
+        trigger=report("results/figures/trigger_rate.png", caption="../report/trigger.rst", category="Figures"),
+    params:
+        widths=paper_widths(),   # Fig. 1's paper-equivalent axis
+        bases={run: base_method(run) for run in ALL_METHODS},
     log:
         "logs/plot_figures/all.log",
     benchmark:

@@ -1,3 +1,4 @@
+import sys
 import yaml
 from pathlib import Path
 
@@ -12,6 +13,10 @@ if not _preset_file.exists():
 _merged = {**yaml.safe_load(_preset_file.read_text()), **config}
 config.clear()
 config.update(_merged)
+if isinstance(config.get("long_runs"), dict) and isinstance(config["long_runs"].get("checkpoints"), list):
+    # --config hands nested values over as text ("9"); a preset file gives them typed
+    config["long_runs"]["checkpoints"] = [yaml.safe_load(c) if isinstance(c, str) else c
+                                          for c in config["long_runs"]["checkpoints"]]
 validate(config, schema="../schemas/config.schema.yaml")
 
 FACTWORLD = config.get("factworld")            # absent for hub-only presets (paper)
@@ -26,6 +31,11 @@ RUNS = METHODS + list(VARIANTS)                        # what rule edit_run runs
 ALL_METHODS = RUNS + sorted(EXTERNAL)                  # what scoring, tables and figures see
 DATASETS = config["datasets"]
 CKPTS = sorted(config["checkpoints"])
+# Runs that go on past `checkpoints` to where superimposed noise shows (config long_runs, Fig. 1): every listed
+# model x dataset x run, edited to the union of both checkpoint lists. Tables compare methods at CKPTS[-1].
+LONG = config.get("long_runs")
+LONG_CKPTS = sorted(set(CKPTS) | set(LONG["checkpoints"])) if LONG else CKPTS
+N_MAX = LONG_CKPTS[-1]                                 # the most edits of any run (reference, lm-eval facts)
 ETA = config.get("eta_sweep") or {"etas": []}           # Figure 9
 
 
@@ -47,6 +57,27 @@ def _check_methods_and_hparams():
     for run in RUNS:
         for model in MODELS:
             hparams_for(run, model)
+    unused = sorted(set((LONG or {}).get("methods", [])) - set(RUNS))
+    if unused:   # not an error: a --config that drops a method or variant drops its long run with it
+        print(f"long_runs.methods: {unused} are not among the runs of this config; no long run for them",
+              file=sys.stderr)
+
+
+def is_long(model, dataset, method):
+    """A long run is one the config runs and long_runs lists (a --config that drops a method drops its long run)."""
+    return (bool(LONG) and model in LONG["models"] and dataset in LONG["datasets"] and method in LONG["methods"]
+            and method in RUNS)
+
+
+def run_ckpts(model, dataset, method):
+    """The checkpoints of one run: `checkpoints`, or for a long run (config long_runs) also the further ones."""
+    return LONG_CKPTS if is_long(model, dataset, method) else CKPTS
+
+
+def long_constraints():
+    """Wildcard constraints that match exactly the long runs (the `use rule ... with:` in edit/eval)."""
+    runs = [m for m in LONG["methods"] if m in RUNS] or ["(?!)"]           # (?!) matches nothing
+    return {"model": "|".join(LONG["models"]), "dataset": "|".join(LONG["datasets"]), "method": "|".join(runs)}
 
 
 HPARAMS = {}   # (method, model) -> loaded hparams, read once while the DAG is built
@@ -162,12 +193,18 @@ def factworld_targets():
     ]
 
 
+def per_run_files(pattern, methods=None):
+    """`pattern` ({model}, {dataset}, {method}, {n}) for every checkpoint of every run."""
+    return [pattern.format(model=model, dataset=dataset, method=method, n=n)
+            for model in MODELS for dataset in DATASETS for method in (methods or ALL_METHODS)
+            for n in run_ckpts(model, dataset, method)]
+
+
 def general_files():
     """lm-eval results per checkpoint plus the unedited model's (the reference of Figure 7)."""
     if not config["general"]["tasks"]:
         return []
-    per_ckpt = expand("results/general/{model}/{dataset}/{method}/{n}.json",
-                      model=MODELS, dataset=DATASETS, method=ALL_METHODS, n=CKPTS)
+    per_ckpt = per_run_files("results/general/{model}/{dataset}/{method}/{n}.json")
     return per_ckpt + expand("results/general/{model}/{dataset}/unedited.json", model=MODELS, dataset=DATASETS)
 
 
@@ -189,13 +226,24 @@ def general_report_targets():
 
 
 def score_files():
-    return expand(
-        "results/scores/{model}/{dataset}/{method}/{n}.json",
-        model=MODELS,
-        dataset=DATASETS,
-        method=ALL_METHODS,
-        n=CKPTS,
-    )
+    return per_run_files("results/scores/{model}/{dataset}/{method}/{n}.json")
+
+
+def run_deltas(wildcards):
+    """The checkpoints' deltas of the run a job scores."""
+    return [f"results/edits/{wildcards.model}/{wildcards.dataset}/{wildcards.method}/ckpt_{n}/deltas.safetensors"
+            for n in run_ckpts(wildcards.model, wildcards.dataset, wildcards.method)]
+
+
+def paper_widths():
+    """Fig. 1's second axis: {model: [hidden width, the paper model's, its name]} of the fact-world models
+    (3,000 paper edits on width D correspond to 3,000 x d / D edits on width d, issue on the paper's findings)."""
+    from deltaedit.factworld.build import get_preset
+    from deltaedit.placement import published_sizes
+
+    paper = {"gpt2": "gpt2-xl", "llama": "llama3-8b"}
+    return {model: [get_preset(m["factworld"]).sizes[m["arch"]].d_model, published_sizes(paper[m["arch"]]).d,
+                    paper[m["arch"]]] for model, m in MODELS.items() if not is_hub(model)}
 
 
 def template_sets():

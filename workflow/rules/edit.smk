@@ -16,7 +16,7 @@ rule edit_run:
         overrides=lambda wc: run_overrides(wc.method),   # a variant's (config variants), {} for a method
         hparams=lambda wc: MODELS[wc.model]["hparams"],
         hparams_values=hparams_values,
-        checkpoints=CKPTS,
+        checkpoints=lambda wc: run_ckpts(wc.model, wc.dataset, wc.method),
         order_seed=config["order_seed"],
         method_modules=METHOD_MODULES,
     wildcard_constraints:
@@ -30,3 +30,15 @@ rule edit_run:
         gpu=gpus("edit_run"),
     script:
         "../scripts/edit_run.py"
+
+
+# A long run (config long_runs) is the same job with more checkpoints: only its output list differs.
+if LONG:
+    use rule edit_run as edit_run_long with:
+        output:
+            deltas=expand("results/edits/{{model}}/{{dataset}}/{{method}}/ckpt_{n}/deltas.safetensors", n=LONG_CKPTS),
+            log="results/edits/{model}/{dataset}/{method}/edits.jsonl",
+        wildcard_constraints:
+            **long_constraints(),
+
+    ruleorder: edit_run_long > edit_run

@@ -7,7 +7,7 @@ rule reference_predictions:
     params:
         model=model_ref,
         load=load_spec("reference_predictions"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
-        n=max(CKPTS),
+        n=N_MAX,
     log:
         "logs/reference_predictions/{model}_{dataset}.log",
     benchmark:
@@ -26,7 +26,7 @@ rule score_run:
         model=model_dir,
         records=records_file,
         reference="resources/reference/{model}/{dataset}.json",
-        deltas=expand("results/edits/{{model}}/{{dataset}}/{{method}}/ckpt_{n}/deltas.safetensors", n=CKPTS),
+        deltas=run_deltas,
     output:
         scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=CKPTS),
         general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=CKPTS),
@@ -34,7 +34,7 @@ rule score_run:
         model=model_ref,
         load=load_spec("score_run"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
         general=config["general"],
-        n_run=max(CKPTS),
+        n_run=N_MAX,
     log:
         "logs/score_run/{model}_{dataset}_{method}.log",
     benchmark:
@@ -44,6 +44,17 @@ rule score_run:
         gpu=gpus("score_run"),
     script:
         "../scripts/score_run.py"
+
+
+if LONG:
+    use rule score_run as score_run_long with:
+        output:
+            scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=LONG_CKPTS),
+            general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=LONG_CKPTS),
+        wildcard_constraints:
+            **long_constraints(),
+
+    ruleorder: score_run_long > score_run
 
 
 rule general_unedited:
@@ -56,7 +67,7 @@ rule general_unedited:
         model=model_ref,
         load=load_spec("general_unedited"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
         general=config["general"],
-        n_run=max(CKPTS),
+        n_run=N_MAX,
     log:
         "logs/general_unedited/{model}_{dataset}.log",
     benchmark:

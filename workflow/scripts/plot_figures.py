@@ -1,8 +1,14 @@
 from deltaedit.logs import start_job
+from deltaedit.paper_figures import figure1, figure4a, load_triggers, noise_by_layer, trigger_rate
 from deltaedit.report import load_scores, plot_curves
 
 start_job(snakemake.log[0], snakemake.threads)
-df = load_scores(snakemake.input)
-plot_curves(df, "efficacy_top", "Efficacy top (%)", snakemake.output.efficacy)
-plot_curves(df, "noise_E", "noise_E at the last edited layer", snakemake.output.noise)
-plot_curves(df, "mean_k_beta", "mean k_i^T beta_j (i != j)", snakemake.output.kbeta)
+out, p = snakemake.output, snakemake.params
+df = load_scores(snakemake.input.scores)
+plot_curves(df, "efficacy_top", "Efficacy top (%)", out.efficacy)
+plot_curves(df, "noise_E", "noise_E at the last edited layer", out.noise)
+plot_curves(df, "mean_k_beta", "mean k_i^T beta_j (i != j)", out.kbeta)
+figure1(df, p.widths, p.bases, out.fig1)
+figure4a(df, p.bases, out.fig4a)
+noise_by_layer(df, out.layers)
+trigger_rate(load_triggers(snakemake.input.edits), out.trigger)

@@ -1,0 +1,147 @@
+"""The paper's figures from the score files and the edit logs (cached artifacts only).
+
+* Fig. 1: Efficacy_top and noise_E against the number of edits for MEMIT and AlphaEdit, with the
+  paper-equivalent count on a second axis (n x D / d: the paper model's hidden width D over the model's d).
+* Fig. 4a: noise_E of AlphaEdit and every DeltaEdit run (both trigger rules).
+* Figs. 5/6: noise_E at every edited layer.
+* DeltaEdit's trigger rate: the share of edits so far on which the trigger fired (Algorithm 1 line 4).
+
+Bands are the 95 % CIs of the score files (over records, and over edit orders where a run pools several);
+noise_E is one number per checkpoint and has none. One colour per method across every figure
+(`report.method_color`); a variant is drawn dashed in its method's hue. A log axis is used where the
+values span more than a factor of ten (symlog where some are not positive, e.g. PRUNE's noise_E).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from deltaedit.report import method_color, new_figure, save_figure, set_value_scale
+
+
+def _draw(ax, g: pd.DataFrame, run: str) -> None:
+    g = g.sort_values("n_edits")
+    ax.plot(g.n_edits, g["mean"], marker="o", markersize=3, label=run, color=method_color(run),
+            linestyle="--" if "-" in run else "-")
+    if g.ci_low.notna().any():
+        ax.fill_between(g.n_edits, g.ci_low.astype(float), g.ci_high.astype(float), color=method_color(run),
+                        alpha=0.15, linewidth=0)
+
+
+def last_layer(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rows of a per-layer diagnostic at each model's last edited layer (the paper's Figs. 1/2/4a)."""
+    d = df[df.metric == metric]
+    return d[d.layer == d.groupby(["model", "method"]).layer.transform("max")]
+
+
+def _runs(df: pd.DataFrame, bases: dict[str, str], wanted: tuple[str, ...]) -> list[str]:
+    return sorted(r for r in df.method.unique() if bases.get(r, r) in wanted)
+
+
+def paper_equivalent(n, d: int, big: int):
+    """Edits on the paper's model of hidden width `big` that n edits on width d stand for: superimposed noise
+    grows with the edits sharing the edited layers' dimensions, so the count scales with the width."""
+    return n * big / d
+
+
+def _paper_axis(ax, width: list) -> None:
+    d, big, name = width
+    ax.secondary_xaxis("top", functions=(lambda n: paper_equivalent(n, d, big),
+                                         lambda p: paper_equivalent(p, big, d))).set_xlabel(
+        f"paper-equivalent edits on {name} (x {big}/{d})", fontsize=7)
+
+
+def figure1(df: pd.DataFrame, widths: dict, bases: dict[str, str], path: str | Path,
+            dataset: str = "counterfact") -> None:
+    """Fig. 1: per model a column, Efficacy_top above noise_E (last edited layer), MEMIT and AlphaEdit runs."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = df[(df.dataset == dataset) & df.method.isin(_runs(df, bases, ("memit", "alphaedit")))]
+    models = sorted(d.model.unique()) or ["no MEMIT or AlphaEdit run"]
+    fig, grid = plt.subplots(2, len(models), figsize=(4.4 * len(models), 6.2), squeeze=False)
+    for (top, bottom), model in zip(grid.T, models):
+        eff, noise = d[(d.model == model) & (d.metric == "efficacy_top")], last_layer(d[d.model == model], "noise_E")
+        for run in sorted(d.method.unique()):
+            _draw(top, eff[eff.method == run], run)
+            _draw(bottom, noise[noise.method == run], run)
+        set_value_scale(bottom, noise["mean"])
+        top.set_title(f"{model} / {dataset}", fontsize=9)
+        top.set_ylabel("Efficacy top (%)")
+        bottom.set_ylabel("noise_E, last edited layer")
+        for ax in (top, bottom):
+            ax.set_xlabel("number of sequential edits")
+            if model in widths:
+                _paper_axis(ax, widths[model])
+    if len(d):
+        grid[0, -1].legend(fontsize=7)
+    save_figure(fig, path)
+
+
+def figure4a(df: pd.DataFrame, bases: dict[str, str], path: str | Path) -> None:
+    """Fig. 4a: noise_E at the last edited layer of AlphaEdit and every DeltaEdit run, per model and dataset."""
+    d = last_layer(df[df.method.isin(_runs(df, bases, ("alphaedit", "deltaedit")))], "noise_E")
+    _panels(d, path, "noise_E, last edited layer", ["model", "dataset"])
+
+
+def noise_by_layer(df: pd.DataFrame, path: str | Path) -> None:
+    """Figs. 5/6: noise_E at every edited layer, one panel per (model, dataset, layer), every run."""
+    _panels(df[(df.metric == "noise_E") & df.layer.notna()], path, "noise_E", ["model", "dataset", "layer"])
+
+
+def _panels(d: pd.DataFrame, path: str | Path, ylabel: str, keys: list[str]) -> None:
+    panels = sorted(d.groupby(keys).groups)
+    fig, axes = new_figure(len(panels))
+    for ax, key in zip(axes, panels):
+        sub = d[(d[keys] == pd.Series(key, index=keys)).all(axis=1)]
+        for run, g in sub.groupby("method"):
+            _draw(ax, g, run)
+        set_value_scale(ax, sub["mean"])
+        ax.set_title(" / ".join(f"layer {int(k)}" if isinstance(k, float) else str(k) for k in key), fontsize=9)
+        ax.set_xlabel("number of sequential edits")
+        ax.set_ylabel(ylabel)
+    axes[-1].legend(fontsize=7)
+    save_figure(fig, path)
+
+
+def load_triggers(paths: list[str | Path]) -> pd.DataFrame:
+    """One row per edit of a DeltaEdit run (results/edits/<model>/<dataset>/<run>/edits.jsonl): fired or not.
+    Logs of runs without a trigger are skipped."""
+    rows = []
+    for p in map(Path, paths):
+        run, dataset, model = p.parent.name, p.parent.parent.name, p.parent.parent.parent.name
+        for line in p.read_text().splitlines():
+            rec = json.loads(line)
+            for t in rec.get("trigger") or []:
+                rows.append(dict(model=model, dataset=dataset, method=run, edit=rec["edit"], fired=bool(t["triggered"])))
+    return pd.DataFrame(rows, columns=["model", "dataset", "method", "edit", "fired"])
+
+
+def fired_share(triggers: pd.DataFrame) -> pd.DataFrame:
+    """Per run and edit n: `share`, the per cent of edits 1..n on which the trigger fired."""
+    t = triggers.sort_values(["model", "dataset", "method", "edit"]).copy()
+    fired = t.groupby(["model", "dataset", "method"]).fired
+    t["share"] = 100 * fired.cumsum() / (fired.cumcount() + 1)
+    return t
+
+
+def trigger_rate(triggers: pd.DataFrame, path: str | Path) -> None:
+    """The share of edits so far on which DeltaEdit's trigger fired, per model and dataset, one line per rule."""
+    t = fired_share(triggers).rename(columns={"edit": "n_edits", "share": "mean"})
+    panels = sorted(t.groupby(["model", "dataset"]).groups) or [("no DeltaEdit run", "")]
+    fig, axes = new_figure(len(panels))
+    for ax, (model, dataset) in zip(axes, panels):
+        sub = t[(t.model == model) & (t.dataset == dataset)]
+        for run, g in sub.groupby("method"):
+            g = g.sort_values("n_edits")
+            ax.plot(g.n_edits, g["mean"], label=run, color=method_color(run), linestyle="--" if "-" in run else "-")
+        ax.set_title(f"{model} / {dataset}", fontsize=9)
+        ax.set_xlabel("number of sequential edits")
+        ax.set_ylabel("edits that fired so far (%)")
+        ax.set_ylim(-3, 103)
+    if len(t):
+        axes[-1].legend(fontsize=7)
+    save_figure(fig, path)
