@@ -5,6 +5,8 @@
     deltaedit score --run runs/gpt2xl-alphaedit
     deltaedit methods
     deltaedit memory --model llama3-8b --dtype bfloat16 --gpu-mem-gb 24
+    deltaedit tune --model DIR --records counterfact.json --method alphaedit --hparams factworld-small-gpt2 \
+        --start 640 --scored 640 --grid v_lr=0.2,0.1,0.4 --grid L2=0.5,1 --corpus background.txt --out tune.json
     deltaedit factworld build --preset small --out resources/factworld/small
     deltaedit bench --world resources/factworld/default --edits 100
 
@@ -181,6 +183,28 @@ def cmd_memory(args) -> int:
     return 0
 
 
+def cmd_tune(args) -> int:
+    from deltaedit.data import load_counterfact
+    from deltaedit.models import load_model
+    from deltaedit.tune import held_out, parse_grid, tune
+
+    try:
+        grid = parse_grid(args.grid)
+        records = held_out(load_counterfact(args.records), args.start, args.n, args.scored)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    corpus = Path(args.corpus).read_text().splitlines()[: args.stats_n]
+    model, tok = load_model(args.model)
+    result = tune(model, tok, records, args.method, args.hparams, grid, corpus, stats_max_len=args.stats_max_len)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    for p in result["points"]:
+        print(f"{json.dumps(p['overrides'])}: Efficacy top {p['efficacy_top']:.1f}, Specificity top "
+              f"{p['specificity_top']:.1f}")
+    print(f"chosen: {json.dumps(result['chosen'])} -> {args.out}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="deltaedit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -212,6 +236,20 @@ def _parser() -> argparse.ArgumentParser:
     mem.add_argument("--gpu-mem-gb", type=float, default=None, help="GPU memory per card: also plan the GPUs per job")
     mem.add_argument("--edited-layers", type=int, default=5)
     mem.set_defaults(fn=cmd_memory)
+    t = sub.add_parser("tune", help="choose hparams on a held-out slice of CounterFact records (deltaedit.tune)")
+    t.add_argument("--model", required=True, help="local directory of a model")
+    t.add_argument("--records", required=True, help="CounterFact JSON")
+    t.add_argument("--method", required=True)
+    t.add_argument("--hparams", required=True, help="shipped hparams name or YAML path")
+    t.add_argument("--start", type=int, required=True, help="first record of the held-out slice (file order)")
+    t.add_argument("--n", type=int, default=20, help="sequential edits per grid point")
+    t.add_argument("--scored", type=int, default=None, help="refuse a slice inside the first SCORED records")
+    t.add_argument("--grid", action="append", required=True, help="key=value[,value...], repeatable")
+    t.add_argument("--corpus", required=True, help="C0's corpus: a text file, one document per line")
+    t.add_argument("--stats-n", type=int, default=2000)
+    t.add_argument("--stats-max-len", type=int, default=128)
+    t.add_argument("--out", required=True, help="JSON with every grid point's scores and the choice")
+    t.set_defaults(fn=cmd_tune)
     sub.add_parser("factworld", help="build or check a fact world (see `deltaedit factworld --help`)")
     sub.add_parser("bench", help="the per-edit benchmark (see `deltaedit bench --help`)")
     return ap

@@ -84,13 +84,18 @@ def reference_job(model_path: str, records_path: str, dataset: str, n: int, out_
 
 def edit_job(model_path: str, records_path: str, dataset: str, method: str, hparams: str, templates_json: str,
              stats_path: str | None, out_dir: str, checkpoints: list[int], order_seed: int | None,
-             batch_size: int = 1, method_modules: list[str] = (), overrides: dict | None = None, load_spec: dict | None = None) -> None:
-    """One sequential run; `overrides` replaces hparams keys (checked like the file's, e.g. {"eta": 2.0})."""
+             batch_size: int = 1, method_modules: list[str] = (), overrides: dict | None = None, load_spec: dict | None = None,
+             pool: int | None = None) -> None:
+    """One sequential run; `overrides` replaces hparams keys (checked like the file's, e.g. {"eta": 2.0}).
+
+    The run edits the first checkpoints[-1] requests of the seeded order of the first `pool` records (default:
+    as many as it edits). Runs of one config share the pool (the workflow passes its longest run), so a shorter
+    run edits a prefix of a longer one's records and every method is scored on the same records."""
     load_method_modules(method_modules)
     model, tok = load(model_path, load_spec)
     m = get_method(method)
     hp = load_hparams(method, hparams, overrides)
-    records = load_records(records_path, dataset, limit=checkpoints[-1], on_invalid="skip")
+    records = load_records(records_path, dataset, limit=max(pool or 0, checkpoints[-1]), on_invalid="skip")
     stats = load_second_moments(stats_path)[0] if m.stats_layers(hp) else {}
     ctx = EditContext(json.loads(Path(templates_json).read_text()), stats)
     run_sequential(model, tok, m, hp, ctx, [r.request for r in records], out_dir,
@@ -159,13 +164,14 @@ def general_job(model_path: str, records_path: str, dataset: str, general: dict,
     _write_general(model, tok, general_specs(records, general, n_run), 0, out_json)
 
 
-def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_seed: int | None, out_dir: str) -> None:
+def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_seed: int | None, out_dir: str,
+               pool: int | None = None) -> None:
     """The "pre-edited" reference row (PAPER Table 1) as an editing run that changes nothing: it writes the
     checkpoint artifacts of the contract above with no deltas, so scoring sees the unedited model on the
-    same records in the same order as the methods."""
+    same records in the same order as the methods (the same `pool` as `edit_job`)."""
     from deltaedit.runner import edit_order, write_checkpoint
 
-    records = load_records(records_path, dataset, limit=checkpoints[-1], on_invalid="skip")
+    records = load_records(records_path, dataset, limit=max(pool or 0, checkpoints[-1]), on_invalid="skip")
     order = edit_order(len(records), order_seed)
     for n in checkpoints:
         write_checkpoint(out_dir, n, {}, [records[i].request.case_id for i in order[:n]], {})

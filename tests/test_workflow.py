@@ -14,7 +14,7 @@ def snakemake(*args, cwd=ROOT, timeout=300):
     return subprocess.run([SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("preset", ["factworld", "factworld-full", "smoke", "paper"])
+@pytest.mark.parametrize("preset", ["factworld", "factworld-full", "smoke", "paper", "scout", "study"])
 def test_presets_dry_run(preset):
     r = snakemake("-n", "--quiet", "--config", f"preset={preset}")
     assert r.returncode == 0, r.stderr[-3000:]
@@ -69,6 +69,17 @@ def test_smoke_preset_produces_every_table_figure_and_report(smoke_run):
     assert long_run["n_edits"] == 6 and len(long_run["records"]) == 6
     assert not (work / "results/scores/factworld-tiny-gpt2/counterfact/alphaedit/6.json").exists()
     assert not (work / "results/scores/factworld-tiny-gpt2/zsre/memit/6.json").exists()
+    # the order replica memit-o1 edits the same records in another order, and Table 1 pools it with memit
+    order = lambda run: [c for line in (work / f"results/edits/factworld-tiny-gpt2/counterfact/{run}/edits.jsonl")
+                         .read_text().splitlines() for c in json.loads(line)["case_ids"]]
+    assert sorted(order("memit")) == sorted(order("memit-o1")) and order("memit") != order("memit-o1")
+    # every run draws from the same records: a short run edits a prefix of a long run's, and so does the
+    # unedited row, so that Table 1 scores every method on the same records
+    assert order("alphaedit") == order("memit")[:4]
+    noedit = json.loads((work / "results/edits/factworld-tiny-gpt2/counterfact/noedit/ckpt_4/edited.json").read_text())
+    assert noedit == order("memit")[:4]
+    pooled = (work / "results/tables/table1_orders.md").read_text()
+    assert "memit-o1" not in pooled and "(2)" in pooled
     table = (work / "results/tables/table1.csv").read_text()
     assert "deltaedit" in table and "alphaedit" in table and "noedit" in table and "deltaedit-code" in table
     general = json.loads((work / "results/general/factworld-tiny-gpt2/counterfact/unedited.json").read_text())
@@ -194,9 +205,23 @@ def test_long_runs_go_on_past_the_checkpoints_with_the_same_rules():
     assert "results/scores/factworld-tiny-gpt2/zsre/alphaedit/9.json" in out
     assert "zsre/memit/9.json" not in out and "counterfact/alphaedit/9.json" not in out
     assert "edit_run_long" in out and "score_run_long" in out        # the same rules, longer output lists
+    r = snakemake("-n", "--config", "preset=smoke", "order_replicas={runs: [memit], seeds: [0]}")
+    assert r.returncode != 0 and "order_replicas.seeds" in r.stdout + r.stderr      # the runs' own order
     r = snakemake("-n", "--config", "preset=smoke",
                   "long_runs={models: [factworld-tiny-gpt2], datasets: [zsre], methods: [alphaedt], checkpoints: [9]}")
     assert r.returncode == 0 and "alphaedt" in r.stderr and "_long" not in r.stdout   # named, and nothing runs long
+
+
+def test_a_variant_can_set_a_value_per_model_and_it_is_checked():
+    ok = "{alphaedit-l2p: {method: alphaedit, overrides: {}, per_model: {factworld-tiny-gpt2: {L2: 0.025}}}}"
+    r = snakemake("-n", "--config", "preset=smoke", "methods=[alphaedit]", f"variants={ok}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "results/scores/factworld-tiny-gpt2/zsre/alphaedit-l2p/4.json" in r.stdout
+    for bad, culprit in (("{alphaedit-l2p: {method: alphaedit, overrides: {}, per_model: {factworld-tiny-gpt2: {L2: big}}}}", "L2"),
+                         ("{alphaedit-l2p: {method: alphaedit, overrides: {}, per_model: {gpt2-xxl: {L2: 1.0}}}}", "gpt2-xxl"),
+                         ("{alphaedit-l2p: {method: alphaedit, overrides: {}}}", "overrides nothing")):
+        r = snakemake("-n", "--config", "preset=smoke", "methods=[alphaedit]", f"variants={bad}")
+        assert r.returncode != 0 and culprit in r.stdout + r.stderr, bad
 
 
 def test_an_external_method_rule_is_scored_like_the_others():

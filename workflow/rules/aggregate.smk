@@ -9,6 +9,10 @@ rule make_tables:
         ),
         table2=multiext("results/tables/table2_noise", ".csv", ".md", ".tex"),
         table3=multiext("results/tables/table3_kbeta", ".csv", ".md", ".tex"),
+        # with order replicas (config order_replicas): Table 1 pooled over orders, CIs over orders and records
+        **({"orders": multiext("results/tables/table1_orders", ".csv", ".md", ".tex")} if REPLICAS else {}),
+    params:
+        replicas=REPLICAS,
     log:
         "logs/make_tables/all.log",
     benchmark:
@@ -34,6 +38,7 @@ rule plot_figures:
     params:
         widths=paper_widths(),   # Fig. 1's paper-equivalent axis
         bases={run: base_method(run) for run in ALL_METHODS},
+        replicas=REPLICAS,   # drawn folded into their run: mean over orders, the orders' range as a band
     log:
         "logs/plot_figures/all.log",
     benchmark:

@@ -13,10 +13,10 @@ if not _preset_file.exists():
 _merged = {**yaml.safe_load(_preset_file.read_text()), **config}
 config.clear()
 config.update(_merged)
-if isinstance(config.get("long_runs"), dict) and isinstance(config["long_runs"].get("checkpoints"), list):
-    # --config hands nested values over as text ("9"); a preset file gives them typed
-    config["long_runs"]["checkpoints"] = [yaml.safe_load(c) if isinstance(c, str) else c
-                                          for c in config["long_runs"]["checkpoints"]]
+for _key, _list in (("long_runs", "checkpoints"), ("order_replicas", "seeds")):
+    if isinstance(config.get(_key), dict) and isinstance(config[_key].get(_list), list):
+        # --config hands nested values over as text ("9"); a preset file gives them typed
+        config[_key][_list] = [yaml.safe_load(c) if isinstance(c, str) else c for c in config[_key][_list]]
 validate(config, schema="../schemas/config.schema.yaml")
 
 FACTWORLD = config.get("factworld")            # absent for hub-only presets (paper)
@@ -27,7 +27,12 @@ METHOD_MODULES = config.get("method_modules", [])       # files that register ex
 EXTERNAL = config.get("external_methods", {})          # method -> rule file that writes the checkpoint contract
 METHODS = config["methods"]                            # registered methods, run by rule edit_run
 VARIANTS = config.get("variants", {})                  # name -> {method, overrides}: a row of its own, same rules
-RUNS = METHODS + list(VARIANTS)                        # what rule edit_run runs
+# The same run in other edit orders (config order_replicas): "<run>-o<seed>", pooled in the tables' CIs over
+# orders and the figures' bands. A run the config does not run has no replicas (a --config may drop it).
+_ORDERS = config.get("order_replicas") or {"runs": [], "seeds": []}
+REPLICAS = {f"{run}-o{seed}": (run, seed) for run in _ORDERS["runs"] if run in METHODS + list(VARIANTS)
+            for seed in _ORDERS["seeds"]}
+RUNS = METHODS + list(VARIANTS) + list(REPLICAS)       # what rule edit_run runs
 ALL_METHODS = RUNS + sorted(EXTERNAL)                  # what scoring, tables and figures see
 DATASETS = config["datasets"]
 CKPTS = sorted(config["checkpoints"])
@@ -54,19 +59,37 @@ def _check_methods_and_hparams():
             get_method(v["method"])
         except KeyError as e:
             raise ValueError(f"variant {name!r}: {e.args[0]}") from None
+        if not v["overrides"] and not any(v.get("per_model", {}).values()):
+            raise ValueError(f"variant {name!r} overrides nothing: give overrides or per_model")
+        unknown = sorted(set(v.get("per_model", {})) - set(MODELS))
+        if unknown:
+            raise ValueError(f"variant {name!r}: per_model names {unknown}, not among the models {sorted(MODELS)}")
     for run in RUNS:
         for model in MODELS:
             hparams_for(run, model)
-    unused = sorted(set((LONG or {}).get("methods", [])) - set(RUNS))
-    if unused:   # not an error: a --config that drops a method or variant drops its long run with it
-        print(f"long_runs.methods: {unused} are not among the runs of this config; no long run for them",
-              file=sys.stderr)
+    for key, listed in (("long_runs.methods", (LONG or {}).get("methods", [])), ("order_replicas.runs", _ORDERS["runs"])):
+        unused = sorted(set(listed) - set(RUNS))
+        if unused:   # not an error: a --config that drops a method or variant drops its long run / replicas too
+            print(f"{key}: {unused} are not among the runs of this config; nothing for them", file=sys.stderr)
+    if config["order_seed"] in _ORDERS["seeds"]:
+        raise ValueError(f"order_replicas.seeds: {config['order_seed']} is the order_seed of the runs themselves")
+
+
+def replica_of(run):
+    """The run an order replica repeats; any other run is its own."""
+    return REPLICAS[run][0] if run in REPLICAS else run
+
+
+def run_order_seed(run):
+    """The edit order of a run: a replica's seed, else config order_seed."""
+    return REPLICAS[run][1] if run in REPLICAS else config["order_seed"]
 
 
 def is_long(model, dataset, method):
-    """A long run is one the config runs and long_runs lists (a --config that drops a method drops its long run)."""
-    return (bool(LONG) and model in LONG["models"] and dataset in LONG["datasets"] and method in LONG["methods"]
-            and method in RUNS)
+    """A long run is one the config runs and long_runs lists (a --config that drops a method drops its long run);
+    the order replicas of a long run are long too."""
+    return (bool(LONG) and model in LONG["models"] and dataset in LONG["datasets"] and method in RUNS
+            and replica_of(method) in LONG["methods"])
 
 
 def run_ckpts(model, dataset, method):
@@ -76,7 +99,7 @@ def run_ckpts(model, dataset, method):
 
 def long_constraints():
     """Wildcard constraints that match exactly the long runs (the `use rule ... with:` in edit/eval)."""
-    runs = [m for m in LONG["methods"] if m in RUNS] or ["(?!)"]           # (?!) matches nothing
+    runs = [m for m in RUNS if replica_of(m) in LONG["methods"]] or ["(?!)"]      # (?!) matches nothing
     return {"model": "|".join(LONG["models"]), "dataset": "|".join(LONG["datasets"]), "method": "|".join(runs)}
 
 
@@ -84,16 +107,20 @@ HPARAMS = {}   # (method, model) -> loaded hparams, read once while the DAG is b
 
 
 def base_method(run):
-    """The registered method of a run: itself, or a variant's `method`."""
+    """The registered method of a run: itself, a variant's `method`, or that of the run a replica repeats."""
+    run = replica_of(run)
     return VARIANTS[run]["method"] if run in VARIANTS else run
 
 
-def run_overrides(run):
-    """A variant's overrides; strings are read as YAML scalars, since --config hands nested values over as
-    text ("50.0"), while a preset file gives them typed."""
+def run_overrides(run, model):
+    """A variant's overrides on `model`: `overrides`, then its `per_model` entry for the model (a value that
+    differs per model, e.g. L2 / 10). Strings are read as YAML scalars, since --config hands nested values
+    over as text ("50.0"), while a preset file gives them typed."""
+    run = replica_of(run)
     if run not in VARIANTS:
         return {}
-    return {k: yaml.safe_load(v) if isinstance(v, str) else v for k, v in VARIANTS[run]["overrides"].items()}
+    merged = {**VARIANTS[run]["overrides"], **VARIANTS[run].get("per_model", {}).get(model, {})}
+    return {k: yaml.safe_load(v) if isinstance(v, str) else v for k, v in merged.items()}
 
 
 def hparams_for(run, model):
@@ -102,7 +129,7 @@ def hparams_for(run, model):
 
     key = (run, model)
     if key not in HPARAMS:
-        HPARAMS[key] = load_hparams(base_method(run), MODELS[model]["hparams"], run_overrides(run))
+        HPARAMS[key] = load_hparams(base_method(run), MODELS[model]["hparams"], run_overrides(run, model))
     return HPARAMS[key]
 
 

@@ -13,11 +13,12 @@ rule edit_run:
         model=model_ref,
         load=load_spec("edit_run"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
         method=lambda wc: base_method(wc.method),
-        overrides=lambda wc: run_overrides(wc.method),   # a variant's (config variants), {} for a method
+        overrides=lambda wc: run_overrides(wc.method, wc.model),   # a variant's (config variants), {} for a method
         hparams=lambda wc: MODELS[wc.model]["hparams"],
         hparams_values=hparams_values,
         checkpoints=lambda wc: run_ckpts(wc.model, wc.dataset, wc.method),
-        order_seed=config["order_seed"],
+        pool=N_MAX,   # every run draws its edits from the same records: a shorter run edits a prefix of a longer one's
+        order_seed=lambda wc: run_order_seed(wc.method),   # config order_seed, or an order replica's
         method_modules=METHOD_MODULES,
     wildcard_constraints:
         method="|".join(RUNS),   # external methods come from their own rules (config external_methods)

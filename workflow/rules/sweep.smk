@@ -15,6 +15,7 @@ rule eta_run:
         hparams_values=lambda wc: hparams_values(wc, "deltaedit"),
         checkpoints=lambda wc: [int(wc.n)],
         order_seed=config["order_seed"],
+        pool=N_MAX,   # the main runs' records (rule edit_run)
     wildcard_constraints:
         eta=r"[0-9.]+",
     log:

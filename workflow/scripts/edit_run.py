@@ -7,4 +7,4 @@ start_job(snakemake.log[0], snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params
 edit_job(p.model, snakemake.input.records, w.dataset, p.method, p.hparams, snakemake.input.templates,
          snakemake.input.stats, str(Path(snakemake.output.log).parent), p.checkpoints, p.order_seed,
-         method_modules=p.method_modules, overrides=p.overrides, load_spec=p.load)
+         method_modules=p.method_modules, overrides=p.overrides, load_spec=p.load, pool=p.pool)

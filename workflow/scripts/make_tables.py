@@ -1,4 +1,5 @@
 from deltaedit.logs import start_job
+from deltaedit.orders import load_record_values, pooled_table1
 from deltaedit.report import load_scores, per_checkpoint, table1, write_table
 
 start_job(snakemake.log[0], snakemake.threads)
@@ -6,3 +7,6 @@ df = load_scores(snakemake.input)
 write_table(table1(df), snakemake.output.table1[0][: -len(".csv")])
 write_table(per_checkpoint(df, "noise_E"), snakemake.output.table2[0][: -len(".csv")])
 write_table(per_checkpoint(df, "mean_k_beta"), snakemake.output.table3[0][: -len(".csv")])
+if snakemake.params.replicas:
+    pooled = pooled_table1(load_record_values(snakemake.input), snakemake.params.replicas)
+    write_table(pooled, snakemake.output.orders[0][: -len(".csv")])

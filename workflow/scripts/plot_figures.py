@@ -1,10 +1,11 @@
 from deltaedit.logs import start_job
+from deltaedit.orders import pool_curves
 from deltaedit.paper_figures import figure1, figure4a, load_triggers, noise_by_layer, trigger_rate
 from deltaedit.report import load_scores, plot_curves
 
 start_job(snakemake.log[0], snakemake.threads)
 out, p = snakemake.output, snakemake.params
-df = load_scores(snakemake.input.scores)
+df = pool_curves(load_scores(snakemake.input.scores), p.replicas)
 plot_curves(df, "efficacy_top", "Efficacy top (%)", out.efficacy)
 plot_curves(df, "noise_E", "noise_E at the last edited layer", out.noise)
 plot_curves(df, "mean_k_beta", "mean k_i^T beta_j (i != j)", out.kbeta)

@@ -15,6 +15,7 @@ rule noedit_run:
     params:
         checkpoints=CKPTS,
         order_seed=config["order_seed"],
+        pool=N_MAX,   # the main runs' records (rule edit_run)
     log:
         "logs/noedit_run/{model}_{dataset}.log",
     script:

@@ -1,0 +1,46 @@
+"""Choosing hparams on a held-out slice: the grid, the slice guard, the choice, the command."""
+import json
+
+import pytest
+
+from deltaedit.cli import main
+from deltaedit.tune import grid_points, held_out, parse_grid
+
+
+def test_grid_is_the_product_in_the_given_order_with_typed_values():
+    grid = parse_grid(["v_lr=0.2,0.1", "L2=1,big"])
+    assert grid == {"v_lr": [0.2, 0.1], "L2": [1, "big"]}
+    assert grid_points(grid) == [{"v_lr": 0.2, "L2": 1}, {"v_lr": 0.2, "L2": "big"},
+                                 {"v_lr": 0.1, "L2": 1}, {"v_lr": 0.1, "L2": "big"}]
+    with pytest.raises(ValueError, match="v_lr"):
+        parse_grid(["v_lr"])
+
+
+def test_the_slice_must_fit_and_stay_outside_the_scored_records():
+    records = list(range(10))
+    assert held_out(records, 7, 3) == [7, 8, 9]
+    with pytest.raises(ValueError, match="does not fit"):
+        held_out(records, 8, 3)
+    with pytest.raises(ValueError, match="inside the first 8"):
+        held_out(records, 7, 3, n_scored=8)
+
+
+@pytest.mark.slow
+def test_tune_runs_every_point_on_the_slice_and_picks_the_best(tiny_world, tmp_path, capsys):
+    world, _ = tiny_world
+    out = tmp_path / "tune.json"
+    rc = main(["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),
+               "--method", "alphaedit", "--hparams", "factworld-tiny-gpt2", "--start", "20", "--n", "4",
+               "--scored", "20", "--grid", "v_lr=0.5,0.0", "--corpus", str(world / "background.txt"),
+               "--stats-n", "200", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    result = json.loads(out.read_text())
+    assert result["case_ids"] == list(range(20, 24)) or len(set(result["case_ids"])) == 4
+    zero = next(p for p in result["points"] if p["overrides"]["v_lr"] == 0.0)
+    assert zero["efficacy_top"] <= 25                          # no value step: (almost) nothing is edited
+    best = max(result["points"], key=lambda p: p["score"])
+    assert result["chosen"] == best["overrides"] and best["overrides"]["v_lr"] == 0.5
+    rc = main(["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),
+               "--method", "alphaedit", "--hparams", "factworld-tiny-gpt2", "--start", "5", "--scored", "20",
+               "--grid", "v_lr=0.5", "--corpus", str(world / "background.txt"), "--out", str(out)])
+    assert rc == 2 and "inside the first 20" in capsys.readouterr().err
