@@ -121,7 +121,7 @@ def test_one_job_per_run_scores_like_one_job_per_checkpoint(smoke_run):
         out, gen = tmp / f"{dataset}_{method}_{n}.json", tmp / f"{dataset}_{method}_{n}_general.json"
         score_job(str(world / "models/gpt2"), str(world / f"{dataset}.json"), dataset, [str(run / f"ckpt_{n}")],
                   str(work / f"resources/reference/factworld-tiny-gpt2/{dataset}.json"), [str(out)],
-                  {"tasks": ["world_facts"], "limit": 16}, 4, [str(gen)])
+                  {"tasks": ["world_facts"], "limit": 16}, 6, [str(gen)])   # n_run: the smoke's longest run
         a = json.loads(out.read_text())
         b = json.loads((work / f"results/scores/factworld-tiny-gpt2/{dataset}/{method}/{n}.json").read_text())
         assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
@@ -135,10 +135,13 @@ def test_costs_table_and_figure(smoke_run):
     import pandas as pd
     t = pd.read_csv(smoke_run / "results/costs/costs.csv", index_col=0)
     assert {"edit_run", "score_run", "factworld_pretrain", "context_templates", "all"} <= set(t.index)
-    assert t.loc["edit_run", "jobs"] == 8 and t.loc["score_run", "jobs"] == 10
+    # 5 runs (the order replica memit-o1 included) x 2 datasets; scoring also the unedited row's 2
+    assert t.loc["edit_run", "jobs"] == 10 and t.loc["score_run", "jobs"] == 12
     assert 0 < t.loc["edit_run", "work_share"] <= 1 and 0 < t.loc["all", "work_share"] <= 1
     per = pd.read_csv(smoke_run / "results/costs/per_edit.csv")
-    assert set(per.method) == {"memit", "alphaedit", "deltaedit", "deltaedit-code"} and (per.edits == 4).all()
+    assert set(per.method) == {"memit", "alphaedit", "deltaedit", "deltaedit-code", "memit-o1"}
+    long = (per.dataset == "counterfact") & per.method.isin(["memit", "memit-o1", "deltaedit-code"])
+    assert (per.edits[long] == 6).all() and (per.edits[~long] == 4).all()        # the long runs go on to 6
     assert (smoke_run / "results/figures/costs.png").stat().st_size > 10_000
 
 
