@@ -82,6 +82,11 @@ def reference_job(model_path: str, records_path: str, dataset: str, n: int, out_
     write_json({str(k): v for k, v in unedited_predictions(model, tok, records).items()}, out_json)
 
 
+def _run_records(records_path: str, dataset: str, checkpoints: list[int], pool: int | None) -> list:
+    """The records a run's seeded order is drawn from: the first `pool` (at least as many as it edits)."""
+    return load_records(records_path, dataset, limit=max(pool or 0, checkpoints[-1]), on_invalid="skip")
+
+
 def edit_job(model_path: str, records_path: str, dataset: str, method: str, hparams: str, templates_json: str,
              stats_path: str | None, out_dir: str, checkpoints: list[int], order_seed: int | None,
              batch_size: int = 1, method_modules: list[str] = (), overrides: dict | None = None, load_spec: dict | None = None,
@@ -95,7 +100,7 @@ def edit_job(model_path: str, records_path: str, dataset: str, method: str, hpar
     model, tok = load(model_path, load_spec)
     m = get_method(method)
     hp = load_hparams(method, hparams, overrides)
-    records = load_records(records_path, dataset, limit=max(pool or 0, checkpoints[-1]), on_invalid="skip")
+    records = _run_records(records_path, dataset, checkpoints, pool)
     stats = load_second_moments(stats_path)[0] if m.stats_layers(hp) else {}
     ctx = EditContext(json.loads(Path(templates_json).read_text()), stats)
     run_sequential(model, tok, m, hp, ctx, [r.request for r in records], out_dir,
@@ -171,7 +176,7 @@ def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_se
     same records in the same order as the methods (the same `pool` as `edit_job`)."""
     from deltaedit.runner import edit_order, write_checkpoint
 
-    records = load_records(records_path, dataset, limit=max(pool or 0, checkpoints[-1]), on_invalid="skip")
+    records = _run_records(records_path, dataset, checkpoints, pool)
     order = edit_order(len(records), order_seed)
     for n in checkpoints:
         write_checkpoint(out_dir, n, {}, [records[i].request.case_id for i in order[:n]], {})

@@ -220,10 +220,10 @@ def factworld_targets():
     ]
 
 
-def per_run_files(pattern, methods=None):
+def per_run_files(pattern):
     """`pattern` ({model}, {dataset}, {method}, {n}) for every checkpoint of every run."""
     return [pattern.format(model=model, dataset=dataset, method=method, n=n)
-            for model in MODELS for dataset in DATASETS for method in (methods or ALL_METHODS)
+            for model in MODELS for dataset in DATASETS for method in ALL_METHODS
             for n in run_ckpts(model, dataset, method)]
 
 
