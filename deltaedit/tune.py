@@ -29,13 +29,19 @@ CRITERION = ("efficacy_top", "specificity_top")
 
 
 def parse_grid(items: list[str]) -> dict[str, list]:
-    """["v_lr=0.1,0.2", "L2=1"] -> {"v_lr": [0.1, 0.2], "L2": [1]} (values read as YAML scalars)."""
+    """["v_lr=0.1,0.2", "layers=[0,1],[1,2]"] -> {"v_lr": [0.1, 0.2], "layers": [[0, 1], [1, 2]]}.
+
+    Values are YAML; a comma inside brackets belongs to a list value, not to the grid.
+    """
     grid = {}
     for item in items:
         key, sep, values = item.partition("=")
         if not sep or not key or not values:
             raise ValueError(f"--grid {item!r}: expected key=value[,value...]")
-        grid[key] = [yaml.safe_load(v) for v in values.split(",")]
+        try:
+            grid[key] = yaml.safe_load(f"[{values}]")
+        except yaml.YAMLError as err:
+            raise ValueError(f"--grid {item!r}: the values are not YAML ({err.problem})") from None
     return grid
 
 

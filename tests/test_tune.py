@@ -14,6 +14,10 @@ def test_grid_is_the_product_in_the_given_order_with_typed_values():
                                  {"v_lr": 0.1, "L2": 1}, {"v_lr": 0.1, "L2": "big"}]
     with pytest.raises(ValueError, match="v_lr"):
         parse_grid(["v_lr"])
+    # a list value (the edited layers) keeps its commas; a broken one names its item
+    assert parse_grid(["layers=[0, 1],[1,2]"]) == {"layers": [[0, 1], [1, 2]]}
+    with pytest.raises(ValueError, match="layers"):
+        parse_grid(["layers=[0,1"])
 
 
 def test_the_slice_must_fit_and_stay_outside_the_scored_records():
