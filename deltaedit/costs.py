@@ -3,8 +3,9 @@
 A benchmark file (benchmarks/<rule>/<job>.tsv) gives a job's wall seconds `s`, `cpu_time` and peak resident
 memory `max_rss` (MB). The work inside a job comes from its outputs: the seconds of every edit
 (`edits.jsonl` of an editing run), of every scored checkpoint (`seconds` of a score file) and of pretraining
-(`train_seconds` of a model's train_summary.json). Wall time not accounted for by work is start-up
-(interpreter, imports, model loading) and I/O.
+(`train_seconds` of a model's train_summary.json); the other jobs log theirs (`deltaedit.logs.work_timer`:
+reference predictions, general capability, the editability check, the η sweep, the analysis). Wall time not
+accounted for by work is start-up (interpreter, imports, model loading) and I/O.
 """
 from __future__ import annotations
 
@@ -47,10 +48,26 @@ def score_seconds(paths: list[str | Path]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["job", "score_s"]).groupby("job", as_index=False).sum()
 
 
-def cost_table(bench: pd.DataFrame, edits: pd.DataFrame, scores: pd.DataFrame, pretrain_s: dict[str, float]) -> pd.DataFrame:
-    """Per rule: jobs, wall seconds (sum, mean), CPU seconds, peak memory, work seconds and the work share."""
+def logged_work(bench_paths: list[str | Path], logs_dir: str | Path = "logs") -> dict[tuple[str, str], float]:
+    """(rule, job) -> the work seconds a job logged (`deltaedit.logs.work_timer`) in logs/<rule>/<job>.log, the
+    log beside its benchmark file; the last such line counts (a log is appended to when a job reruns)."""
+    out = {}
+    for p in map(Path, bench_paths):
+        log = Path(logs_dir) / p.parent.name / f"{p.stem}.log"
+        lines = [l for l in log.read_text(errors="replace").splitlines() if " deltaedit.work INFO work " in l] \
+            if log.exists() else []
+        if lines:
+            out[(p.parent.name, p.stem)] = float(lines[-1].rsplit("work ", 1)[1].split()[0])
+    return out
+
+
+def cost_table(bench: pd.DataFrame, edits: pd.DataFrame, scores: pd.DataFrame, pretrain_s: dict[str, float],
+               logged: dict[tuple[str, str], float] | None = None) -> pd.DataFrame:
+    """Per rule: jobs, wall seconds (sum, mean), CPU seconds, peak memory, work seconds and the work share.
+    The work of a job is what its outputs report (editing runs, score files, pretraining), else what it logged."""
     b = bench.copy()
-    work = {("edit_run", j): s for j, s in zip(edits.job, edits.edit_s)}
+    work = dict(logged or {})
+    work.update({("edit_run", j): s for j, s in zip(edits.job, edits.edit_s)})
     work.update({("score_run", j): s for j, s in zip(scores.job, scores.score_s)})
     work.update({("factworld_pretrain", j): s for j, s in pretrain_s.items()})
     b["work_s"] = [work.get((r, j), float("nan")) for r, j in zip(b.rule, b.job)]

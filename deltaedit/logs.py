@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import warnings
+from contextlib import contextmanager
 
 
 def to_file(path: str) -> None:
@@ -22,3 +24,14 @@ def start_job(log_path: str, threads: int) -> None:
 
     to_file(log_path)
     torch.set_num_threads(max(1, threads))
+
+
+@contextmanager
+def work_timer():
+    """Time a job's work, after its start-up (interpreter, imports, model loading): the cost table
+    (deltaedit.costs) counts the logged seconds as the job's editing / scoring work."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        logging.getLogger("deltaedit.work").info("work %.3f s", time.perf_counter() - t0)

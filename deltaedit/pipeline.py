@@ -24,6 +24,7 @@ from deltaedit.data import load_records
 from deltaedit.eval.metrics import CF_METRICS, ZSRE_METRICS, score_records, unedited_predictions
 from deltaedit.eval.summary import summarize
 from deltaedit.factworld.records import write_json
+from deltaedit.logs import work_timer
 from deltaedit.methods import EditContext, get_method, load_method_modules
 from deltaedit.models import applied, load_model
 from deltaedit.runner import RunSettings, read_checkpoint, run_sequential
@@ -79,7 +80,8 @@ def stats_job(model_path: str, model_id: str, layers: list[int], out: str, corpu
 def reference_job(model_path: str, records_path: str, dataset: str, n: int, out_json: str, load_spec: dict | None = None) -> None:
     model, tok = load(model_path, load_spec)
     records = load_records(records_path, dataset, limit=n, on_invalid="skip")
-    write_json({str(k): v for k, v in unedited_predictions(model, tok, records).items()}, out_json)
+    with work_timer():
+        write_json({str(k): v for k, v in unedited_predictions(model, tok, records).items()}, out_json)
 
 
 def _run_records(records_path: str, dataset: str, checkpoints: list[int], pool: int | None) -> list:
@@ -103,8 +105,9 @@ def edit_job(model_path: str, records_path: str, dataset: str, method: str, hpar
     records = _run_records(records_path, dataset, checkpoints, pool)
     stats = load_second_moments(stats_path)[0] if m.stats_layers(hp) else {}
     ctx = EditContext(json.loads(Path(templates_json).read_text()), stats)
-    run_sequential(model, tok, m, hp, ctx, [r.request for r in records], out_dir,
-                   RunSettings(checkpoints, batch_size=batch_size, order_seed=order_seed))
+    with work_timer():
+        run_sequential(model, tok, m, hp, ctx, [r.request for r in records], out_dir,
+                       RunSettings(checkpoints, batch_size=batch_size, order_seed=order_seed))
 
 
 def score_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: list[str], reference_json: str | None,
@@ -125,17 +128,18 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: list[
         reference = {int(k): v for k, v in json.loads(Path(reference_json).read_text()).items()}
     specs = general_specs(all_records, general, n_run) if general_jsons else []
     metrics = CF_METRICS if dataset == "counterfact" else ZSRE_METRICS
-    for i, (ckpt_dir, out_json) in enumerate(zip(ckpt_dirs, out_jsons)):
-        t0 = time.perf_counter()
-        deltas, edited, diagnostics = read_checkpoint(ckpt_dir)
-        records = [by_id[c] for c in edited]
-        with applied(model, deltas):
-            rows = score_records(model, tok, records, reference)
-            if general_jsons:
-                _write_general(model, tok, specs, len(edited), general_jsons[i])
-        write_json({"n_edits": len(edited), "summary": summarize(rows, metrics), "records": rows,
-                    "diagnostics": diagnostics, "seconds": round(time.perf_counter() - t0, 3)}, out_json)
-        log.info("scored %s: %d records", ckpt_dir, len(records))
+    with work_timer():
+        for i, (ckpt_dir, out_json) in enumerate(zip(ckpt_dirs, out_jsons)):
+            t0 = time.perf_counter()
+            deltas, edited, diagnostics = read_checkpoint(ckpt_dir)
+            records = [by_id[c] for c in edited]
+            with applied(model, deltas):
+                rows = score_records(model, tok, records, reference)
+                if general_jsons:
+                    _write_general(model, tok, specs, len(edited), general_jsons[i])
+            write_json({"n_edits": len(edited), "summary": summarize(rows, metrics), "records": rows,
+                        "diagnostics": diagnostics, "seconds": round(time.perf_counter() - t0, 3)}, out_json)
+            log.info("scored %s: %d records", ckpt_dir, len(records))
 
 
 def general_specs(records: list, general: dict, n_run: int) -> list[dict]:
@@ -166,7 +170,8 @@ def general_job(model_path: str, records_path: str, dataset: str, general: dict,
     """General capability of the unedited model (the reference of Figure 7)."""
     model, tok = load(model_path, load_spec)
     records = load_records(records_path, dataset, on_invalid="skip")
-    _write_general(model, tok, general_specs(records, general, n_run), 0, out_json)
+    with work_timer():
+        _write_general(model, tok, general_specs(records, general, n_run), 0, out_json)
 
 
 def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_seed: int | None, out_dir: str,
@@ -190,28 +195,29 @@ def analysis_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: di
     from deltaedit.eval.analysis import drift, greedy, last_hidden, plot_tsne, tsne_pairs
 
     model, tok = load(model_path, load_spec)
-    records = load_records(records_path, dataset, on_invalid="skip")
-    by_id = {r.request.case_id: r for r in records}
-    prompts = [r.request.filled for r in records[:n_prompts]]
-    ckpts = {method: read_checkpoint(d) for method, d in ckpt_dirs.items()}
-    cases = [by_id[c] for c in next(iter(ckpts.values()))[1][:n_cases]]
-    base = last_hidden(model, tok, prompts)
-    gens = {"unedited": [greedy(model, tok, c.request.filled) for c in cases]}
-    edited, stats = {}, {}
-    for method, (deltas, edited_ids, _) in ckpts.items():
-        with applied(model, deltas):
-            edited[method] = last_hidden(model, tok, prompts)
-            gens[method] = [greedy(model, tok, c.request.filled) for c in cases]
-        stats[method] = {"median_relative_drift": drift(base, edited[method]), "n_edits": len(edited_ids)}
-        log.info("%s: median relative drift %.4f", method, stats[method]["median_relative_drift"])
-    plot_tsne(tsne_pairs(base, edited), len(prompts), f"{Path(model_path).name} / {dataset}: last-token "
-              f"representations of {len(prompts)} factual prompts", out_figure)
-    write_json({"n_prompts": len(prompts), "methods": stats}, out_json)
-    lines = []
-    for i, c in enumerate(cases):
-        r = c.request
-        lines += [f"### {r.filled} … (true: {r.target_true}; edited to: {r.target_new})", "",
-                  "| model | generation |", "|---|---|"]
-        lines += [f"| {name} | {g[i].strip().replace('|', '/')} |" for name, g in gens.items()] + [""]
-    Path(out_md).parent.mkdir(parents=True, exist_ok=True)
-    Path(out_md).write_text("\n".join(lines))
+    with work_timer():
+        records = load_records(records_path, dataset, on_invalid="skip")
+        by_id = {r.request.case_id: r for r in records}
+        prompts = [r.request.filled for r in records[:n_prompts]]
+        ckpts = {method: read_checkpoint(d) for method, d in ckpt_dirs.items()}
+        cases = [by_id[c] for c in next(iter(ckpts.values()))[1][:n_cases]]
+        base = last_hidden(model, tok, prompts)
+        gens = {"unedited": [greedy(model, tok, c.request.filled) for c in cases]}
+        edited, stats = {}, {}
+        for method, (deltas, edited_ids, _) in ckpts.items():
+            with applied(model, deltas):
+                edited[method] = last_hidden(model, tok, prompts)
+                gens[method] = [greedy(model, tok, c.request.filled) for c in cases]
+            stats[method] = {"median_relative_drift": drift(base, edited[method]), "n_edits": len(edited_ids)}
+            log.info("%s: median relative drift %.4f", method, stats[method]["median_relative_drift"])
+        plot_tsne(tsne_pairs(base, edited), len(prompts), f"{Path(model_path).name} / {dataset}: last-token "
+                  f"representations of {len(prompts)} factual prompts", out_figure)
+        write_json({"n_prompts": len(prompts), "methods": stats}, out_json)
+        lines = []
+        for i, c in enumerate(cases):
+            r = c.request
+            lines += [f"### {r.filled} … (true: {r.target_true}; edited to: {r.target_new})", "",
+                      "| model | generation |", "|---|---|"]
+            lines += [f"| {name} | {g[i].strip().replace('|', '/')} |" for name, g in gens.items()] + [""]
+        Path(out_md).parent.mkdir(parents=True, exist_ok=True)
+        Path(out_md).write_text("\n".join(lines))

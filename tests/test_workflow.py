@@ -62,8 +62,12 @@ def test_smoke_preset_produces_every_table_figure_and_report(smoke_run):
                 "results/figures/eta_sweep.png", "results/tables/eta_sweep.csv", "results/figures/costs.png",
                 "results/costs/costs.csv", "results/costs/per_edit.md", "results/figures/fig1.png",
                 "results/figures/fig4a_noise.png", "results/figures/noise_layers.png",
-                "results/figures/trigger_rate.png"):
+                "results/figures/trigger_rate.png", "results/claims.json", "results/tables/claims.md"):
         assert (work / rel).is_file(), rel
+    claims = json.loads((work / "results/claims.json").read_text())
+    assert set(claims["verdicts"]) == set("abcde")
+    assert set(claims["verdicts"].values()) <= {"holds", "does not hold", "mixed", "not run"}
+    assert claims["verdicts"]["e"] == "not run" and claims["verdicts"]["c"] != "not run"   # no L2 variants here
     # the preset's long runs (long_runs) go on to 6 edits; the other runs stop at 4 and Table 1 compares at 4
     long_run = json.loads((work / "results/scores/factworld-tiny-gpt2/counterfact/memit/6.json").read_text())
     assert long_run["n_edits"] == 6 and len(long_run["records"]) == 6
@@ -91,7 +95,8 @@ def test_smoke_preset_produces_every_table_figure_and_report(smoke_run):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script,rule", [("make_tables.py", "make_tables"), ("plot_figures.py", "plot_figures")])
+@pytest.mark.parametrize("script,rule", [("make_tables.py", "make_tables"), ("plot_figures.py", "plot_figures"),
+                                         ("claims.py", "claims")])
 def test_changing_table_or_figure_code_reruns_only_that_rule(smoke_run, tmp_path, script, rule):
     import shutil
     work = tmp_path / "wf"                          # a copy: each change is seen alone (14 MB, mtimes kept)

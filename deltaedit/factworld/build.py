@@ -113,6 +113,7 @@ def check_model(preset: str | Preset, out_dir: str | Path, arch: str, model=None
     from deltaedit.data import load_counterfact
     from deltaedit.core.values import ValueConfig
     from deltaedit.factworld.checks import editability, fact_accuracy
+    from deltaedit.logs import work_timer
     from deltaedit.models import load_model
 
     p = get_preset(preset) if isinstance(preset, str) else preset
@@ -121,8 +122,10 @@ def check_model(preset: str | Preset, out_dir: str | Path, arch: str, model=None
         model, tok = load_model(out / "models" / arch)
     records = load_counterfact(out / "counterfact.json")
     cfg = ValueConfig(v_num_grad_steps=25, v_lr=p.edit_lr[arch], clamp_norm_factor=4.0)
-    curve = editability(model, tok, records, n_facts=p.editability_facts, cfg=cfg, seed=p.world.seed)
-    checks = {"accuracy": fact_accuracy(model, tok, records), "editability": {str(k): v for k, v in curve.items()},
+    with work_timer():
+        curve = editability(model, tok, records, n_facts=p.editability_facts, cfg=cfg, seed=p.world.seed)
+        accuracy = fact_accuracy(model, tok, records)
+    checks = {"accuracy": accuracy, "editability": {str(k): v for k, v in curve.items()},
               "best_edit_layer": max(curve, key=curve.get), "editability_facts": p.editability_facts,
               "editability_v_lr": cfg.v_lr, "editability_steps": cfg.v_num_grad_steps}
     log.info("%s: %s", arch, checks)

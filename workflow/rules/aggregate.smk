@@ -47,6 +47,28 @@ rule plot_figures:
         "../scripts/plot_figures.py"
 
 
+# The paper's claims (a)-(e) with the pass criteria of results/PROTOCOL.md, from the score files and the
+# DeltaEdit trigger logs; the key statistics give AlphaEdit's null-space size for the diagnosis.
+rule claims:
+    input:
+        scores=score_files(),
+        edits=edit_logs(),
+        stats=expand("resources/stats/{model}.pt", model=MODELS) if "alphaedit" in RUNS else [],
+    output:
+        json="results/claims.json",
+        md=report("results/tables/claims.md", caption="../report/claims.rst", category="Tables"),
+    params:
+        replicas=REPLICAS,
+        models=claims_params(),
+        stats_models=list(MODELS) if "alphaedit" in RUNS else [],
+    log:
+        "logs/claims/all.log",
+    benchmark:
+        "benchmarks/claims/all.tsv"
+    script:
+        "../scripts/claims.py"
+
+
 rule general_report:
     input:
         general_files(),

@@ -294,6 +294,7 @@ def benchmark_files():
     files += expand("benchmarks/score_run/{model}_{dataset}_{method}.tsv", model=MODELS, dataset=DATASETS,
                     method=ALL_METHODS)
     files += expand("benchmarks/{rule}/all.tsv", rule=["make_tables", "plot_figures"])
+    files += ["benchmarks/claims/all.tsv"] if claims_targets() else []
     if general_files():
         files += expand("benchmarks/general_unedited/{model}_{dataset}.tsv", model=MODELS, dataset=DATASETS)
         files += ["benchmarks/general_report/all.tsv"]
@@ -307,7 +308,26 @@ def benchmark_files():
 def other_targets():
     """What `snakemake` builds besides the cost table (rule all), which reads the jobs that made them."""
     return [*factworld_targets(), "results/tables/table1.csv", "results/figures/efficacy_top.png",
-            *general_report_targets(), *analysis_targets(), *eta_targets()]
+            *claims_targets(), *general_report_targets(), *analysis_targets(), *eta_targets()]
+
+
+def claims_targets():
+    """The paper's claims (rule claims) are about CounterFact columns."""
+    return ["results/claims.json"] if "counterfact" in DATASETS else []
+
+
+def claims_params():
+    """Per model: the paper model whose Table 1 it is compared with, and AlphaEdit's null-space settings."""
+    from deltaedit.claims import PAPER_TABLE1
+
+    widths = paper_widths()
+    out = {}
+    for model in MODELS:
+        family = widths[model][2] if model in widths else model if model in PAPER_TABLE1 else None
+        hp = hparams_for("alphaedit", model) if "alphaedit" in RUNS else None
+        out[model] = dict(family=family, nullspace=None if hp is None else dict(
+            layers=list(hp.layers), threshold=hp.nullspace_threshold, relative=hp.nullspace_relative))
+    return out
 
 
 def edit_logs():

@@ -1,0 +1,19 @@
+import json
+
+from deltaedit.claims import Runs, evaluate, jsonable, null_space_dims, to_markdown
+from deltaedit.logs import start_job
+from deltaedit.paper_figures import load_triggers
+from deltaedit.stats import load_second_moments
+
+start_job(snakemake.log[0], snakemake.threads)
+models = snakemake.params.models
+null = {}
+for model, path in zip(snakemake.params.stats_models, snakemake.input.stats):
+    c0s, _ = load_second_moments(path)
+    null[model] = null_space_dims(c0s, **models[model]["nullspace"])
+result = evaluate(Runs(snakemake.input.scores, snakemake.params.replicas),
+                  {m: v["family"] for m, v in models.items()}, null, load_triggers(snakemake.input.edits))
+with open(snakemake.output.json, "w") as f:
+    json.dump(jsonable(result), f, indent=1, allow_nan=False)
+with open(snakemake.output.md, "w") as f:
+    f.write(to_markdown(result) + "\n")
