@@ -2,6 +2,7 @@
 
 * Fig. 1: Efficacy_top and noise_E against the number of edits for MEMIT and AlphaEdit, with the
   paper-equivalent count on a second axis (n x D / d: the paper model's hidden width D over the model's d).
+* Fig. 2: mean kᵀβ of MEMIT and AlphaEdit against the number of edits.
 * Fig. 4a: noise_E of AlphaEdit and every DeltaEdit run (both trigger rules).
 * Figs. 5/6: noise_E at every edited layer.
 * DeltaEdit's trigger rate: the share of edits so far on which the trigger fired (Algorithm 1 line 4).
@@ -18,16 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deltaedit.report import method_color, new_figure, save_figure, set_value_scale
-
-
-def _draw(ax, g: pd.DataFrame, run: str) -> None:
-    g = g.sort_values("n_edits")
-    ax.plot(g.n_edits, g["mean"], marker="o", markersize=3, label=run, color=method_color(run),
-            linestyle="--" if "-" in run else "-")
-    if g.ci_low.notna().any():
-        ax.fill_between(g.n_edits, g.ci_low.astype(float), g.ci_high.astype(float), color=method_color(run),
-                        alpha=0.15, linewidth=0)
+from deltaedit.report import draw_run, method_color, new_figure, save_figure, set_value_scale
 
 
 def last_layer(df: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -66,8 +58,8 @@ def figure1(df: pd.DataFrame, widths: dict, bases: dict[str, str], path: str | P
     for (top, bottom), model in zip(grid.T, models):
         eff, noise = d[(d.model == model) & (d.metric == "efficacy_top")], last_layer(d[d.model == model], "noise_E")
         for run in sorted(d.method.unique()):
-            _draw(top, eff[eff.method == run], run)
-            _draw(bottom, noise[noise.method == run], run)
+            draw_run(top, eff[eff.method == run], run)
+            draw_run(bottom, noise[noise.method == run], run)
         set_value_scale(bottom, noise["mean"])
         top.set_title(f"{model} / {dataset}", fontsize=9)
         top.set_ylabel("Efficacy top (%)")
@@ -79,6 +71,12 @@ def figure1(df: pd.DataFrame, widths: dict, bases: dict[str, str], path: str | P
     if len(d):
         grid[0, -1].legend(fontsize=7)
     save_figure(fig, path)
+
+
+def figure2(df: pd.DataFrame, bases: dict[str, str], path: str | Path) -> None:
+    """Fig. 2: mean kᵀβ (eq. 15) at the last edited layer of MEMIT and AlphaEdit runs, per model and dataset."""
+    d = last_layer(df[df.method.isin(_runs(df, bases, ("memit", "alphaedit")))], "mean_k_beta")
+    _panels(d, path, "mean k_i^T beta_j (i != j), last edited layer", ["model", "dataset"])
 
 
 def figure4a(df: pd.DataFrame, bases: dict[str, str], path: str | Path) -> None:
@@ -98,7 +96,7 @@ def _panels(d: pd.DataFrame, path: str | Path, ylabel: str, keys: list[str]) -> 
     for ax, key in zip(axes, panels):
         sub = d[(d[keys] == pd.Series(key, index=keys)).all(axis=1)]
         for run, g in sub.groupby("method"):
-            _draw(ax, g, run)
+            draw_run(ax, g, run)
         set_value_scale(ax, sub["mean"])
         ax.set_title(" / ".join(f"layer {int(k)}" if isinstance(k, float) else str(k) for k in key), fontsize=9)
         ax.set_xlabel("number of sequential edits")

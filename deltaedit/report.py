@@ -113,6 +113,17 @@ def set_value_scale(ax, values) -> None:
         ax.set_yscale("symlog", linthresh=max(float(pos.min()), 1e-6))
 
 
+def draw_run(ax, g: pd.DataFrame, run: str) -> None:
+    """One run's curve in its method's colour (a variant dashed in its method's hue), with its CI as a band
+    where the rows have one: over records, or the range over edit orders where a run pools several."""
+    g = g.sort_values("n_edits")
+    ax.plot(g.n_edits, g["mean"], marker="o", markersize=3, label=run, color=method_color(run),
+            linestyle="--" if "-" in run else "-")
+    if g.ci_low.notna().any():
+        ax.fill_between(g.n_edits, g.ci_low.astype(float), g.ci_high.astype(float), color=method_color(run),
+                        alpha=0.15, linewidth=0)
+
+
 def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, layer: str = "last") -> None:
     """One panel per (model, dataset): `metric` against the number of edits, one line per method."""
     d = df[df.metric == metric]
@@ -123,9 +134,7 @@ def plot_curves(df: pd.DataFrame, metric: str, ylabel: str, path: str | Path, la
     for ax, (model, dataset) in zip(axes, panels):
         sub = d[(d.model == model) & (d.dataset == dataset)]
         for method, g in sub.groupby("method"):
-            g = g.sort_values("n_edits")
-            ax.plot(g.n_edits, g["mean"], marker="o", label=method, color=method_color(method),
-                    linestyle="--" if "-" in method else "-")          # a variant: its method's hue, dashed
+            draw_run(ax, g, method)
         if metric in ("noise_E", "mean_k_beta"):
             set_value_scale(ax, sub["mean"])       # values spanning orders of magnitude: a log axis
         ax.set_title(f"{model} / {dataset}", fontsize=9)

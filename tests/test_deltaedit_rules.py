@@ -48,6 +48,21 @@ def test_code_rule_worked_by_hand():
     assert stats == pytest.approx({"m": 3.2, "v": 0.145})
 
 
+def test_statistics_that_track_every_edit_stop_firing_on_a_level_noise():
+    """This project's `stats_update: all` against Algorithm 1's quiet update, δ = 0.5, η = 1, warm-up 1:
+    e1 x=2   warm-up: m=1, v=.5·(2−1)² = .5
+    e2 x=4   4 > 1 + √.5 = 1.71 *   quiet: m, v kept | all: m=2.5, v=.25 + .5·1.5² = 1.375
+    e3 x=4   quiet: 4 > 1.71 *      | all: 4 > 2.5 + √1.375 = 3.67 *, m=3.25, v=.6875 + .5·.75² = .96875
+    e4 x=4   quiet: 4 > 1.71 *      | all: 4 < 3.25 + √.96875 = 4.23: m=3.625, v=.484375 + .5·.375²"""
+    quiet, q = run_rule([2, 4, 4, 4], ema=0.5, eta=1.0, warmup=1)
+    tracked, t = run_rule([2, 4, 4, 4], ema=0.5, eta=1.0, warmup=1, stats_update="all")
+    assert quiet == [False, True, True, True] and q == pytest.approx({"m": 1.0, "v": 0.5})
+    assert tracked == [False, True, True, False]
+    assert t == pytest.approx({"m": 3.625, "v": 0.484375 + 0.5 * 0.375 ** 2})
+    with pytest.raises(HParamsError, match="stats_update"):
+        DeltaEditHParams.from_dict({"layers": [0], "stats_update": "sometimes"})
+
+
 def test_paper_rule_is_one_sided():
     fired, _ = run_rule([0, 5, 5, 5, 5, 5, 5, 0.0], ema=0.5, eta=0.5)
     assert fired[-1] is False                                      # a drop never triggers

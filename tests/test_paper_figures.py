@@ -4,7 +4,7 @@ import json
 import matplotlib
 import pytest
 
-from deltaedit.paper_figures import (figure1, figure4a, fired_share, load_triggers, noise_by_layer,
+from deltaedit.paper_figures import (figure1, figure2, figure4a, fired_share, load_triggers, noise_by_layer,
                                      paper_equivalent, trigger_rate)
 from deltaedit.report import load_scores, new_figure, set_value_scale, table1
 
@@ -63,14 +63,16 @@ def test_paper_figures_draw_the_runs_they_are_about(scores, tmp_path):
     plt.Figure.savefig = spy
     try:
         figure1(scores, {"m": [192, 1600, "gpt2-xl"]}, bases, tmp_path / "fig1.png")
+        figure2(scores, bases, tmp_path / "fig2.png")
         figure4a(scores, bases, tmp_path / "fig4a.png")
         noise_by_layer(scores, tmp_path / "layers.png")
     finally:
         plt.Figure.savefig = real_save
     assert shown[str(tmp_path / "fig1.png")] == ["alphaedit", "memit"]
+    assert shown[str(tmp_path / "fig2.png")] == ["alphaedit", "memit"]
     assert shown[str(tmp_path / "fig4a.png")] == ["alphaedit", "deltaedit", "deltaedit-code"]
     assert len(shown[str(tmp_path / "layers.png")]) == 4
-    for name in ("fig1.png", "fig4a.png", "layers.png"):
+    for name in ("fig1.png", "fig2.png", "fig4a.png", "layers.png"):
         assert (tmp_path / name).stat().st_size > 10_000
 
 

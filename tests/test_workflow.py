@@ -61,7 +61,7 @@ def test_smoke_preset_produces_every_table_figure_and_report(smoke_run):
                 "results/case_studies/factworld-tiny-gpt2_counterfact.md",
                 "results/figures/eta_sweep.png", "results/tables/eta_sweep.csv", "results/figures/costs.png",
                 "results/costs/costs.csv", "results/costs/per_edit.md", "results/figures/fig1.png",
-                "results/figures/fig4a_noise.png", "results/figures/noise_layers.png",
+                "results/figures/fig2_kbeta.png", "results/figures/fig4a_noise.png", "results/figures/noise_layers.png",
                 "results/figures/trigger_rate.png", "results/claims.json", "results/tables/claims.md"):
         assert (work / rel).is_file(), rel
     claims = json.loads((work / "results/claims.json").read_text())

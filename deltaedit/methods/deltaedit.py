@@ -38,6 +38,10 @@ class DeltaEditHParams(AlphaEditHParams):
     max_removed_frac: float | None = None   # None: paper 0.75, code 0.25
     eig_threshold: float | None = None      # None: paper 1e-6 x λ_max, code 0.1 absolute
     early_stop_prob: float = 0.98           # DeltaEdit's extra early stop on mean target probability
+    # Which edits update m and v: "quiet" (Algorithm 1: only edits that do not fire) or "all" (this project's
+    # variant, not the paper's: the threshold keeps tracking ‖Δ_hist k‖² as it grows, so a rule that has
+    # fired once does not fire on every later edit only because the noise kept rising)
+    stats_update: Literal["quiet", "all"] = "quiet"
 
     def validate(self, source):
         super().validate(source)
@@ -70,7 +74,7 @@ def trigger_step(x: float, count: int, stats: dict, hp: DeltaEditHParams) -> boo
                 stats.update(m=x, v=0.0)
             return False
         fire = count > rule["warmup"] and v != 0 and abs(x - m) > hp.eta * v ** 0.5
-    if not fire:                                            # statistics only from non-triggered edits
+    if not fire or hp.stats_update == "all":                # Algorithm 1: only from non-triggered edits
         m = hp.ema * m + (1 - hp.ema) * x
         v = hp.ema * v + (1 - hp.ema) * (x - m) ** 2
         stats.update(m=m, v=v)

@@ -32,6 +32,7 @@ rule plot_figures:
         noise=report("results/figures/noise_E.png", caption="../report/noise.rst", category="Figures"),
         kbeta=report("results/figures/k_beta.png", caption="../report/kbeta.rst", category="Figures"),
         fig1=report("results/figures/fig1.png", caption="../report/fig1.rst", category="Figures"),
+        fig2=report("results/figures/fig2_kbeta.png", caption="../report/fig2.rst", category="Figures"),
         fig4a=report("results/figures/fig4a_noise.png", caption="../report/fig4a.rst", category="Figures"),
         layers=report("results/figures/noise_layers.png", caption="../report/layers.rst", category="Figures"),
         trigger=report("results/figures/trigger_rate.png", caption="../report/trigger.rst", category="Figures"),

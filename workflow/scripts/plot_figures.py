@@ -1,6 +1,6 @@
 from deltaedit.logs import start_job
 from deltaedit.orders import pool_curves
-from deltaedit.paper_figures import figure1, figure4a, load_triggers, noise_by_layer, trigger_rate
+from deltaedit.paper_figures import figure1, figure2, figure4a, load_triggers, noise_by_layer, trigger_rate
 from deltaedit.report import load_scores, plot_curves
 
 start_job(snakemake.log[0], snakemake.threads)
@@ -10,6 +10,7 @@ plot_curves(df, "efficacy_top", "Efficacy top (%)", out.efficacy)
 plot_curves(df, "noise_E", "noise_E at the last edited layer", out.noise)
 plot_curves(df, "mean_k_beta", "mean k_i^T beta_j (i != j)", out.kbeta)
 figure1(df, p.widths, p.bases, out.fig1)
+figure2(df, p.bases, out.fig2)
 figure4a(df, p.bases, out.fig4a)
 noise_by_layer(df, out.layers)
 trigger_rate(load_triggers(snakemake.input.edits), out.trigger)
