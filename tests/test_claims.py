@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from deltaedit.claims import (PAPER_TABLE1, Runs, claim_a, claim_b, claim_c, claim_d, claim_e, evaluate, jsonable,
+from deltaedit.claims import (PAPER_TABLE1, Runs, beyond, claim_a, claim_b, claim_c, claim_d, claim_e, evaluate, jsonable,
                               kendall_tau_b, null_space_dims, to_markdown, verdict)
 
 MODEL = "factworld-small-gpt2"
@@ -82,6 +82,10 @@ def test_claim_c_pools_orders_and_needs_all_three_criteria(tmp_path):
     assert paper["holds"]
     code = c["deltaedit-code"]
     assert code["criteria"]["specificity_not_below"] is False and not code["holds"]
+    # this project's variant is judged the same way but kept out of the paper's claim
+    paths.append(write(tmp_path, "deltaedit-track", 40, 0.9, spe=0.6, noise=50.0))
+    runs = Runs(paths, {"deltaedit-o1": ["deltaedit", 1]})
+    assert "deltaedit-track" not in claim_c(runs, MODEL) and beyond(runs, MODEL)["deltaedit-track"]["holds"]
 
 
 def test_claim_e_asks_whether_the_advantage_survives_at_equal_l2(tmp_path):
@@ -119,7 +123,7 @@ def test_null_space_size_and_the_whole_evaluation(tmp_path):
                                  edit=[1, 1], fired=[True, False]))
     res = evaluate(Runs(paths, {"deltaedit-o1": ["deltaedit", 1]}), {MODEL: "gpt2-xl"},
                    {MODEL: {0: {"dim": 2, "width": 4}}}, triggers)
-    assert res["verdicts"]["b"] == "holds" and res["verdicts"]["c"] == "not run"
+    assert res["verdicts"]["b"] == "holds" and res["verdicts"]["c"] == "not run" and res["verdicts"]["beyond"] == "not run"
     assert res["models"][MODEL]["diagnosis"]["fired_percent"] == {"deltaedit": 50.0}
     text = to_markdown(res)
     assert "| (b) | holds |" in text and "2 of 4 key dimensions (40 edits)" in text
