@@ -5,7 +5,10 @@ left it. The edited weights are always W0 + total (total = Σ Δ in fp32), never
 additions, so a run resumed from a saved total reproduces the uninterrupted weights bit for bit.
 
 Output directory layout:
-    state/                         latest resume state (atomically replaced)
+    state/                         latest resume state (atomically replaced), with hard links of the
+                                   checkpoints so far and a copy of the edit log (a workflow manager
+                                   deletes a job's outputs before rerunning it; an interrupted run gets
+                                   them back and resumes; a finished run whose outputs were deleted reruns)
     ckpt_<n>/deltas.safetensors    the deltas to evaluate after n edits ("layer.<l>" -> [d, m])
     ckpt_<n>/diagnostics.json      noise_E and mean kᵀβ per edited layer (eqs. 12–15)
     ckpt_<n>/edited.json           case_ids edited so far, in order
@@ -82,7 +85,34 @@ def _save_state(out: Path, st: RunState, key: dict) -> None:
         save_file(diag or {"_": torch.zeros(0)}, d / "diag.safetensors")
         (d / "state.json").write_text(json.dumps({"n_done": st.n_done, "order": st.order,
                                                   "scalars": st.method_state.scalars, "key": key}))
+        _keep_outputs(out, d / "outputs", st.n_done)
     _atomic_dir(out / "state", write)
+
+
+def _keep_outputs(out: Path, keep: Path, n_done: int) -> None:
+    """The files a workflow manager declares as outputs and removes before it reruns an interrupted job
+    (Snakemake deletes every declared output of a job before starting it): the checkpoints' deltas so far
+    (hard links, no copy) and the edit log, so that the rerun resumes instead of starting afresh."""
+    keep.mkdir()
+    for f in out.glob("ckpt_*/deltas.safetensors"):
+        if int(f.parent.name.split("_")[1]) <= n_done:
+            try:
+                os.link(f, keep / f"{f.parent.name}.safetensors")
+            except OSError:                      # a file system without hard links
+                shutil.copy2(f, keep / f"{f.parent.name}.safetensors")
+    if (out / "edits.jsonl").exists():
+        shutil.copy2(out / "edits.jsonl", keep / "edits.jsonl")
+
+
+def _restore_outputs(out: Path, keep: Path) -> None:
+    """Put back what _keep_outputs kept where it is missing (a checkpoint whose folder is gone stays gone)."""
+    for f in keep.glob("ckpt_*.safetensors"):
+        target = out / f.stem / "deltas.safetensors"
+        if target.parent.is_dir() and not target.exists():
+            shutil.copy2(f, target)
+            log.info("restored %s from the saved state", target)
+    if (keep / "edits.jsonl").exists() and not (out / "edits.jsonl").exists():
+        shutil.copy2(keep / "edits.jsonl", out / "edits.jsonl")
 
 
 def run_key(method: Method, hp, requests: list[EditRequest], settings: RunSettings) -> dict:
@@ -101,6 +131,8 @@ def _load_state(out: Path, key: dict, checkpoints: list[int], device: torch.devi
     if meta.get("key") != json.loads(json.dumps(key)):
         log.warning("%s holds the state of another run (method, hparams, records or order differ): starting afresh", d)
         return None
+    if meta["n_done"] < checkpoints[-1]:        # interrupted: the outputs a workflow manager removed come back
+        _restore_outputs(out, d / "outputs")
     missing = [n for n in checkpoints if n <= meta["n_done"] and not (out / f"ckpt_{n}" / "deltas.safetensors").exists()]
     if missing:
         log.warning("checkpoints %s of the saved state in %s are missing: starting afresh", missing, d)

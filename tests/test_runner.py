@@ -60,6 +60,26 @@ def test_kill_and_resume_is_bit_identical(tmp_path, device):
     assert {"noise_sq_before", "p_before", "p_after", "seconds", "trigger", "removed_rank"} <= set(lines[-1])
 
 
+def test_a_run_interrupted_under_snakemake_resumes_although_its_outputs_were_deleted(tmp_path):
+    """Snakemake deletes a job's declared outputs (the checkpoints' deltas, the edit log) before rerunning
+    it; the saved state keeps them, so the rerun resumes after edit 4 instead of redoing edits 1-4."""
+    _, full = _run(tmp_path / "full", settings=RunSettings([2, 4, 6], save_every=10))
+    with pytest.raises(Killed):
+        _run(tmp_path / "killed", settings=RunSettings([2, 4, 6], save_every=10),
+             method=KillAfter(get_method("deltaedit"), 5))                          # dies in edit 5
+    run = tmp_path / "killed"
+    for f in (run / "ckpt_2/deltas.safetensors", run / "ckpt_4/deltas.safetensors", run / "edits.jsonl"):
+        f.unlink()
+    counting = KillAfter(get_method("deltaedit"), 0)                                # never kills; counts
+    _, resumed = _run(run, settings=RunSettings([2, 4, 6], save_every=10), method=counting)
+    assert counting.calls == 2                                                      # edits 5 and 6 only
+    assert all(torch.equal(full[l], resumed[l]) for l in full)
+    for ck in ("ckpt_2", "ckpt_4", "ckpt_6"):
+        a, b = (load_file(tmp_path / r / ck / "deltas.safetensors") for r in ("full", "killed"))
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [json.loads(x)["edit"] for x in (run / "edits.jsonl").read_text().splitlines()] == [1, 2, 3, 4, 5, 6]
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_same_seed_same_deltas_and_checkpoint_contents(tmp_path, device):
     model, a = _run(tmp_path / "a", "alphaedit", device=device)
