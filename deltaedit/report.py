@@ -119,7 +119,7 @@ def draw_run(ax, g: pd.DataFrame, run: str) -> None:
     g = g.sort_values("n_edits")
     ax.plot(g.n_edits, g["mean"], marker="o", markersize=3, label=run, color=method_color(run),
             linestyle="--" if "-" in run else "-")
-    if g.ci_low.notna().any():
+    if "ci_low" in g and g.ci_low.notna().any():             # general capability has no CI
         ax.fill_between(g.n_edits, g.ci_low.astype(float), g.ci_high.astype(float), color=method_color(run),
                         alpha=0.15, linewidth=0)
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from deltaedit.eval.analysis import drift, last_hidden, plot_tsne, tsne_pairs
-from deltaedit.report import eta_table, general_table, load_general, load_scores, plot_eta
+from deltaedit.report import eta_table, general_table, load_general, load_scores, plot_eta, plot_general
 from tests.conftest import tiny_gpt2
 from tests.test_metrics import word_tokenizer
 
@@ -27,6 +27,8 @@ def test_general_results_get_the_unedited_model_as_zero_edits_and_f1_differences
     assert table.loc[("m", "counterfact", "alphaedit", "world_facts"), 50] == pytest.approx(0.8)
     diff = df.set_index(["method", "n_edits"]).f1_diff
     assert diff[("memit", 50)] == pytest.approx(-0.3) and diff[("alphaedit", 0)] == pytest.approx(0.0)
+    plot_general(df, "f1_diff", "F1 change", tmp_path / "diff.png")          # curves without a CI band
+    assert (tmp_path / "diff.png").stat().st_size > 1000
 
 
 def test_eta_table_orders_the_sweep_and_keeps_top_metrics(tmp_path):
