@@ -13,6 +13,7 @@ with their range. A claim's verdict over its cases: holds (all), does not hold (
 """
 from __future__ import annotations
 
+import copy
 import json
 import math
 from pathlib import Path
@@ -192,9 +193,10 @@ def diagnose(runs: Runs, model: str, null_dims: dict, triggers: pd.DataFrame) ->
 
 def evaluate(runs: Runs, families: dict, null_dims: dict, triggers: pd.DataFrame) -> dict:
     """Every claim per model (CounterFact runs), each with its verdict over its cases."""
-    models = sorted(runs.rec[runs.rec.dataset == "counterfact"].model.unique())
+    runs = copy.copy(runs)                      # the caller's Runs keeps every dataset
     runs.rec = runs.rec[runs.rec.dataset == "counterfact"]
     runs.diag = runs.diag[runs.diag.dataset == "counterfact"]
+    models = sorted(runs.rec.model.unique())
     per = {m: dict(a=claim_a(runs, m), b=claim_b(runs, m), c=claim_c(runs, m), d=claim_d(runs, m, families.get(m)),
                    e=claim_e(runs, m), beyond=beyond(runs, m), diagnosis=diagnose(runs, m, null_dims, triggers))
            for m in models}
