@@ -1,11 +1,11 @@
-"""Where the workflow's time goes: every job's Snakemake `benchmark:` file, with the work each job reports.
+"""Where the workflow's time goes: every job's Snakemake `benchmark:` file, with the work each job logs.
 
 A benchmark file (benchmarks/<rule>/<job>.tsv) gives a job's wall seconds `s`, `cpu_time` and peak resident
-memory `max_rss` (MB). The work inside a job comes from its outputs: the seconds of every edit
-(`edits.jsonl` of an editing run), of every scored checkpoint (`seconds` of a score file) and of pretraining
-(`train_seconds` of a model's train_summary.json); the other jobs log theirs (`deltaedit.logs.work_timer`:
-reference predictions, general capability, the editability check, the η sweep, the analysis). Wall time not
-accounted for by work is start-up (interpreter, imports, model loading) and I/O.
+memory `max_rss` (MB). Every job that does work times it one way (`deltaedit.logs.work_timer`, a line
+"work <wall> s cpu <cpu> s" in logs/<rule>/<job>.log): editing, scoring, pretraining, key statistics,
+templates, reference predictions, general capability, the checks, the analysis. What the benchmark counts
+beyond it is start-up (interpreter, imports, model loading); the aggregation jobs count as start-up only.
+The per-edit seconds come from the runs' edits.jsonl.
 """
 from __future__ import annotations
 
@@ -39,44 +39,36 @@ def edit_seconds(logs: list[str | Path]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["model", "dataset", "method", "job", "edits", "edit_s", "s_per_edit"])
 
 
-def score_seconds(paths: list[str | Path]) -> pd.DataFrame:
-    """Per scoring job (results/scores/<model>/<dataset>/<method>/<n>.json): the seconds its checkpoints took."""
-    rows = []
-    for p in map(Path, paths):
-        job = f"{p.parent.parent.parent.name}_{p.parent.parent.name}_{p.parent.name}"
-        rows.append(dict(job=job, score_s=float(json.loads(p.read_text()).get("seconds", float("nan")))))
-    return pd.DataFrame(rows, columns=["job", "score_s"]).groupby("job", as_index=False).sum()
-
-
-def logged_work(bench_paths: list[str | Path], logs_dir: str | Path = "logs") -> dict[tuple[str, str], float]:
-    """(rule, job) -> the work seconds a job logged (`deltaedit.logs.work_timer`) in logs/<rule>/<job>.log, the
-    log beside its benchmark file; the last such line counts (a log is appended to when a job reruns)."""
+def logged_work(bench_paths: list[str | Path], logs_dir: str | Path = "logs") -> dict[tuple[str, str], tuple[float, float]]:
+    """(rule, job) -> (wall, CPU) work seconds a job logged (`deltaedit.logs.work_timer`) in logs/<rule>/<job>.log,
+    the log beside its benchmark file. A job that logs several (a rerun appends to its log) counts its last."""
     out = {}
     for p in map(Path, bench_paths):
         log = Path(logs_dir) / p.parent.name / f"{p.stem}.log"
         lines = [l for l in log.read_text(errors="replace").splitlines() if " deltaedit.work INFO work " in l] \
             if log.exists() else []
         if lines:
-            out[(p.parent.name, p.stem)] = float(lines[-1].rsplit("work ", 1)[1].split()[0])
+            words = lines[-1].rsplit("work ", 1)[1].split()       # "<wall> s cpu <cpu> s"
+            out[(p.parent.name, p.stem)] = (float(words[0]), float(words[3]) if len(words) > 3 else float("nan"))
     return out
 
 
-def cost_table(bench: pd.DataFrame, edits: pd.DataFrame, scores: pd.DataFrame, pretrain_s: dict[str, float],
-               logged: dict[tuple[str, str], float] | None = None) -> pd.DataFrame:
-    """Per rule: jobs, wall seconds (sum, mean), CPU seconds, peak memory, work seconds and the work share.
-    The work of a job is what its outputs report (editing runs, score files, pretraining), else what it logged."""
+def cost_table(bench: pd.DataFrame, logged: dict[tuple[str, str], tuple[float, float]]) -> pd.DataFrame:
+    """Per rule: jobs, wall seconds (sum, mean), CPU seconds, peak memory, the logged work in wall and CPU
+    seconds, and the work's share of each (a job that logs no work counts as start-up only)."""
     b = bench.copy()
-    work = dict(logged or {})
-    work.update({("edit_run", j): s for j, s in zip(edits.job, edits.edit_s)})
-    work.update({("score_run", j): s for j, s in zip(scores.job, scores.score_s)})
-    work.update({("factworld_pretrain", j): s for j, s in pretrain_s.items()})
-    b["work_s"] = [work.get((r, j), float("nan")) for r, j in zip(b.rule, b.job)]
+    none = (float("nan"), float("nan"))
+    b["work_s"] = [logged.get((r, j), none)[0] for r, j in zip(b.rule, b.job)]
+    b["work_cpu_s"] = [logged.get((r, j), none)[1] for r, j in zip(b.rule, b.job)]
+    total = lambda x: x.sum(min_count=1)                                  # NaN when no job of the rule logs
     t = b.groupby("rule").agg(jobs=("s", "size"), wall_s=("s", "sum"), mean_s=("s", "mean"),
                               cpu_s=("cpu_time", "sum"), peak_rss_mb=("max_rss", "max"),
-                              work_s=("work_s", lambda x: x.sum(min_count=1)))
+                              work_s=("work_s", total), work_cpu_s=("work_cpu_s", total))
     t["work_share"] = t.work_s / t.wall_s
+    t["cpu_work_share"] = t.work_cpu_s / t.cpu_s
     t.loc["all"] = [t.jobs.sum(), t.wall_s.sum(), float("nan"), t.cpu_s.sum(), t.peak_rss_mb.max(),
-                    t.work_s.sum(), t.work_s.sum() / t.wall_s.sum()]
+                    t.work_s.sum(), t.work_cpu_s.sum(), t.work_s.sum() / t.wall_s.sum(),
+                    t.work_cpu_s.sum() / t.cpu_s.sum()]
     return t.sort_values("wall_s", ascending=False)
 
 
@@ -85,8 +77,8 @@ def plot_costs(table: pd.DataFrame, edits: pd.DataFrame, path: str | Path) -> No
     method and model (one colour per method, as in every figure)."""
     t = table.drop(index="all")
     fig, (a, b, c) = new_figure(3, width=4.6, height=3.6)
-    a.barh(t.index, t.wall_s, color="#bbbbbb", label="the rest: start-up, I/O, or work the job does not report")
-    a.barh(t.index, t.work_s.fillna(0), color="#4477aa", label="editing / scoring / training")
+    a.barh(t.index, t.wall_s, color="#bbbbbb", label="the rest: start-up (interpreter, imports, model loading)")
+    a.barh(t.index, t.work_s.fillna(0), color="#4477aa", label="logged work: editing, scoring, training, ...")
     a.set_xlabel("wall seconds, all jobs of the rule")
     a.legend(fontsize=7)
     b.barh(t.index, t.peak_rss_mb, color="#777777")

@@ -57,7 +57,8 @@ def templates_job(model_path: str, out_json: str, seed_words: list[str] | None, 
     """One model's context templates of one template set (a name like "10x5", see core.templates)."""
     model, tok = load(model_path, load_spec)
     words = seed_words or [tok.eos_token] * 5
-    write_json(context_templates(model, tok, words, parse_template_set(template_set), seed=seed), out_json)
+    with work_timer():
+        write_json(context_templates(model, tok, words, parse_template_set(template_set), seed=seed), out_json)
 
 
 def corpus_texts(corpus: str, n_texts: int | None, seed: int = 0):
@@ -74,7 +75,8 @@ def stats_job(model_path: str, model_id: str, layers: list[int], out: str, corpu
     sample of `n_texts` articles); `max_len` None truncates at the model's context."""
     model, tok = load(model_path, load_spec)
     meta = {"model": model_id, "corpus": corpus, "n_texts": n_texts, "max_len": max_len, "seed": seed}
-    cached_second_moments(out, model, tok, corpus_texts(corpus, n_texts, seed), layers, meta, max_len=max_len)
+    with work_timer():
+        cached_second_moments(out, model, tok, corpus_texts(corpus, n_texts, seed), layers, meta, max_len=max_len)
 
 
 def reference_job(model_path: str, records_path: str, dataset: str, n: int, out_json: str, load_spec: dict | None = None) -> None:
@@ -181,10 +183,11 @@ def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_se
     same records in the same order as the methods (the same `pool` as `edit_job`)."""
     from deltaedit.runner import edit_order, write_checkpoint
 
-    records = _run_records(records_path, dataset, checkpoints, pool)
-    order = edit_order(len(records), order_seed)
-    for n in checkpoints:
-        write_checkpoint(out_dir, n, {}, [records[i].request.case_id for i in order[:n]], {})
+    with work_timer():
+        records = _run_records(records_path, dataset, checkpoints, pool)
+        order = edit_order(len(records), order_seed)
+        for n in checkpoints:
+            write_checkpoint(out_dir, n, {}, [records[i].request.case_id for i in order[:n]], {})
 
 
 def analysis_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: dict[str, str], n_prompts: int,

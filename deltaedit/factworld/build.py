@@ -84,18 +84,22 @@ def tokenizer_texts(world: World, seed: int) -> list[str]:
 
 def make_files(preset: str | Preset, out_dir: str | Path) -> Path:
     """World files plus the shared tokenizer (out_dir/tokenizer)."""
+    from deltaedit.logs import work_timer
+
     p = get_preset(preset) if isinstance(preset, str) else preset
     out = Path(out_dir)
-    world = make_world(p.world)
-    write_world(world, out, p.n_background, p.world.seed)
-    tok = train_tokenizer(tokenizer_texts(world, p.world.seed), p.train.vocab_size)
-    tok.save_pretrained(out / "tokenizer")
+    with work_timer():
+        world = make_world(p.world)
+        write_world(world, out, p.n_background, p.world.seed)
+        tok = train_tokenizer(tokenizer_texts(world, p.world.seed), p.train.vocab_size)
+        tok.save_pretrained(out / "tokenizer")
     return out
 
 
 def train_model(preset: str | Preset, out_dir: str | Path, arch: str, threads: int | None = None):
     """Pretrain one architecture on the world in `out_dir` (after `make_files`), on `threads` threads (default:
     the preset's)."""
+    from deltaedit.logs import work_timer
     from deltaedit.models import load_tokenizer
 
     p = get_preset(preset) if isinstance(preset, str) else preset
@@ -104,7 +108,8 @@ def train_model(preset: str | Preset, out_dir: str | Path, arch: str, threads: i
     out = Path(out_dir)
     tok = load_tokenizer(out / "tokenizer")
     train = replace(p.train, epochs=p.epochs.get(arch, p.train.epochs), threads=threads or p.train.threads)
-    return pretrain(make_world(p.world), tok, p.sizes[arch], train, out / "models" / arch)
+    with work_timer():
+        return pretrain(make_world(p.world), tok, p.sizes[arch], train, out / "models" / arch)
 
 
 def check_model(preset: str | Preset, out_dir: str | Path, arch: str, model=None, tok=None,

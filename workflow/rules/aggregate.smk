@@ -115,15 +115,13 @@ rule analysis:
         "../scripts/analysis.py"
 
 
-# Where the time goes: every job's benchmark file, the seconds of every edit and every scored checkpoint. It
-# runs last (its inputs are the other targets) and reads the benchmark files that exist in benchmarks/ rather
-# than requiring them, so results made before a rule had a benchmark: directive are not redone for it.
+# Where the time goes: every job's benchmark file against the work its log reports, and the seconds of every
+# edit. It runs last (its inputs are the other targets) and reads the benchmark files that exist in benchmarks/
+# rather than requiring them, so results made before a rule had a benchmark: directive are not redone for it.
 rule costs:
     input:
         targets=other_targets(),
         edits=edit_logs(),
-        scores=score_files(),
-        models=pretrain_summaries(),
     output:
         table=report(multiext("results/costs/costs", ".csv", ".md", ".tex"), caption="../report/costs.rst",
                      category="Cost"),

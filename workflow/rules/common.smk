@@ -334,12 +334,6 @@ def edit_logs():
     return expand("results/edits/{model}/{dataset}/{method}/edits.jsonl", model=MODELS, dataset=DATASETS, method=RUNS)
 
 
-def pretrain_summaries():
-    if not FACTWORLD:
-        return []
-    return expand("resources/factworld/{world}/models/{arch}", world=WORLD, arch=ARCHS)
-
-
 def model_dtype(model):
     """The weights' dtype of a model: config `dtype: {model: ...}` (a profile can set it), else the model's
     own `dtype`, else float32 (as the references run)."""
