@@ -14,13 +14,14 @@ with their range. A claim's verdict over its cases: holds (all), does not hold (
 from __future__ import annotations
 
 import copy
-import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
 from deltaedit.eval.summary import bootstrap_ci_orders
+from deltaedit.orders import load_record_values, pooled_name
+from deltaedit.report import load_scores
 from deltaedit.stats import null_space_basis
 
 # The paper's Table 1, CounterFact "top" columns (Efficacy, Generalization, Specificity), after 3,000 edits.
@@ -53,25 +54,23 @@ def kendall_tau_b(x: list[float], y: list[float]) -> float:
 
 
 class Runs:
-    """Score files of one config as pooled values: `score` (per-record metrics) and `diag` (noise_E, kᵀβ)."""
+    """Score files of one config as pooled values: `rec` (per-record "top" metrics, in per cent) and `diag`
+    (noise_E, kᵀβ per layer), every order replica under the run it repeats (`run`) and its own name (`order`)."""
 
-    def __init__(self, paths: list[str | Path], replicas: dict):
-        self.base = lambda run: replicas[run][0] if run in replicas else run
-        rec, diag = [], []
-        for p in map(Path, paths):
-            run, dataset, model = p.parent.name, p.parent.parent.name, p.parent.parent.parent.name
-            blob = json.loads(p.read_text())
-            base = self.base(run)
-            for r in blob["records"]:
-                rec += [dict(model=model, dataset=dataset, run=base, order=run, n=blob["n_edits"], metric=m,
-                             value=100 * float(r[m])) for m in TOP if m in r]
-            for metric in ("noise_E", "mean_k_beta"):
-                for layer, v in blob["diagnostics"].get(metric, {}).items():
-                    diag.append(dict(model=model, dataset=dataset, run=base, order=run, n=blob["n_edits"],
-                                     metric=metric, layer=int(layer), value=float(v)))
-        cols = ["model", "dataset", "run", "order", "n", "metric"]
-        self.rec = pd.DataFrame(rec, columns=cols + ["value"])
-        self.diag = pd.DataFrame(diag, columns=cols + ["layer", "value"])
+    def __init__(self, values: pd.DataFrame, scores: pd.DataFrame, replicas: dict):
+        """`values`: orders.load_record_values rows; `scores`: report.load_scores rows (their diagnostics)."""
+        self.base = lambda run: pooled_name(run, replicas)
+        v = values[values.metric.isin(TOP)]
+        self.rec = pd.DataFrame(dict(model=v.model, dataset=v.dataset, run=v.method.map(self.base), order=v.method,
+                                     n=v.n_edits, metric=v.metric, value=100 * v.value))
+        d = scores[scores.metric.isin(("noise_E", "mean_k_beta"))]
+        self.diag = pd.DataFrame(dict(model=d.model, dataset=d.dataset, run=d.method.map(self.base), order=d.method,
+                                      n=d.n_edits, metric=d.metric, layer=d.layer.astype(int),
+                                      value=d["mean"].astype(float)))
+
+    @classmethod
+    def from_files(cls, paths: list[str | Path], replicas: dict) -> "Runs":
+        return cls(load_record_values(paths), load_scores(paths), replicas)
 
     def has(self, model: str, run: str) -> bool:
         return bool(((self.rec.model == model) & (self.rec.run == run)).any())

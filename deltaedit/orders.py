@@ -27,7 +27,7 @@ def load_record_values(paths: list[str | Path]) -> pd.DataFrame:
         for rec in blob["records"]:
             rows += [dict(model=model, dataset=dataset, method=run, n_edits=blob["n_edits"], record=rec["case_id"], metric=m,
                           value=float(rec[m])) for m in metrics]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["model", "dataset", "method", "n_edits", "record", "metric", "value"])
 
 
 def pooled_table1(values: pd.DataFrame, replicas: dict, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:

@@ -28,7 +28,8 @@ def load_scores(paths: list[str | Path]) -> pd.DataFrame:
             for layer, v in blob["diagnostics"].get(metric, {}).items():
                 rows.append(dict(model=model, dataset=dataset, method=method, n_edits=n, metric=metric,
                                  mean=v, ci_low=None, ci_high=None, layer=int(layer)))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["model", "dataset", "method", "n_edits", "metric", "mean", "ci_low", "ci_high",
+                                       "layer"])
 
 
 def table1(df: pd.DataFrame) -> pd.DataFrame:

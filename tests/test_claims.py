@@ -22,7 +22,9 @@ def write(root, run, n, eff, spe=0.5, noise=None, kbeta=None, gen=0.5, n_records
     recs = [{"case_id": i, "efficacy_top": v, "generalization_top": gen, "specificity_top": spe}
             for i, v in enumerate(vals)]
     diag = {"noise_E": {"0": -1.0, "1": noise}, "mean_k_beta": {"0": -1.0, "1": kbeta}}
-    (d / f"{n}.json").write_text(json.dumps({"n_edits": n, "summary": {}, "records": recs,
+    summary = {m: {"mean": 100 * sum(r[m] for r in recs) / len(recs), "ci_low": 0.0, "ci_high": 100.0}
+               for m in ("efficacy_top", "generalization_top", "specificity_top")}
+    (d / f"{n}.json").write_text(json.dumps({"n_edits": n, "summary": summary, "records": recs,
                                              "diagnostics": {k_: v for k_, v in diag.items() if v["1"] is not None}}))
     return d / f"{n}.json"
 
@@ -49,7 +51,7 @@ def test_claims_a_and_b_on_known_curves(tmp_path):
         paths.append(write(tmp_path, "memit", n, e, noise=z, kbeta=kb))
     for n, e, z, kb in [(10, 0.95, 10, 0.1), (20, 0.80, 5, 0.1), (40, 0.75, 4, 0.8)]:
         paths.append(write(tmp_path, "alphaedit", n, e, noise=z, kbeta=kb))
-    runs = Runs(paths, {})
+    runs = Runs.from_files(paths, {})
     a = claim_a(runs, MODEL)
     assert a["memit"]["noise_non_increases"] == 0 and a["memit"]["rises"]
     # mean Efficacy of a file: (0.1 * (1 - e) + 0.9 * e) in per cent
@@ -71,7 +73,7 @@ def test_claim_c_pools_orders_and_needs_all_three_criteria(tmp_path):
     paths.append(write(tmp_path, "deltaedit-o1", 40, 0.8, spe=0.6, noise=70.0))
     # the code rule: higher Efficacy and lower noise but Specificity far below AlphaEdit's
     paths.append(write(tmp_path, "deltaedit-code", 40, 0.9, spe=0.1, noise=50.0))
-    runs = Runs(paths, {"deltaedit-o1": ["deltaedit", 1]})
+    runs = Runs.from_files(paths, {"deltaedit-o1": ["deltaedit", 1]})
     c = claim_c(runs, MODEL)
     paper = c["deltaedit"]
     assert paper["runs"]["deltaedit"]["noise_E"]["mean"] == 60.0
@@ -84,7 +86,7 @@ def test_claim_c_pools_orders_and_needs_all_three_criteria(tmp_path):
     assert code["criteria"]["specificity_not_below"] is False and not code["holds"]
     # this project's variant is judged the same way but kept out of the paper's claim
     paths.append(write(tmp_path, "deltaedit-track", 40, 0.9, spe=0.6, noise=50.0))
-    runs = Runs(paths, {"deltaedit-o1": ["deltaedit", 1]})
+    runs = Runs.from_files(paths, {"deltaedit-o1": ["deltaedit", 1]})
     assert "deltaedit-track" not in claim_c(runs, MODEL) and beyond(runs, MODEL)["deltaedit-track"]["holds"]
 
 
@@ -95,7 +97,7 @@ def test_claim_e_asks_whether_the_advantage_survives_at_equal_l2(tmp_path):
         paths = [write(root, "alphaedit", 40, 0.5, noise=100.0),
                  write(root, "alphaedit-l2p", 40, control_eff, noise=100.0),
                  write(root, "deltaedit-code-l2p", 40, 0.9, noise=50.0)]
-        e = claim_e(Runs(paths, {}), MODEL)
+        e = claim_e(Runs.from_files(paths, {}), MODEL)
         assert e["paper_setting"]["holds"]
         # at 0.8 most of the gap is the regulariser's and the CIs of 40 records overlap
         assert e["control"]["holds"] is survives and e["holds"] is survives
@@ -106,12 +108,12 @@ def test_claim_d_ranks_the_seven_methods_against_the_paper(tmp_path):
     # our Efficacy in the paper's GPT2-XL order, Specificity in the reverse order
     paper = PAPER_TABLE1["gpt2-xl"]
     paths = [write(tmp_path, m, 40, 0.55 + p[0] / 250, spe=1 - p[2] / 100) for m, p in paper.items()]
-    d = claim_d(Runs(paths, {}), MODEL, "gpt2-xl")
+    d = claim_d(Runs.from_files(paths, {}), MODEL, "gpt2-xl")
     assert d["columns"]["efficacy_top"]["tau"] == pytest.approx(1.0)
     assert d["columns"]["specificity_top"]["tau"] == pytest.approx(-1.0)
     assert d["columns"]["generalization_top"]["holds"] is False      # all our Generalization values tie
     assert not d["holds"] and d["any"]
-    assert claim_d(Runs(paths[:-1], {}), MODEL, "gpt2-xl") == {}      # a method missing: not run
+    assert claim_d(Runs.from_files(paths[:-1], {}), MODEL, "gpt2-xl") == {}      # a method missing: not run
 
 
 def test_null_space_size_and_the_whole_evaluation(tmp_path):
@@ -121,7 +123,7 @@ def test_null_space_size_and_the_whole_evaluation(tmp_path):
     paths += [write(tmp_path, "alphaedit", n, 0.9 - n / 200, noise=n * 1.0, kbeta=0.1) for n in (10, 20, 40)]
     triggers = pd.DataFrame(dict(model=MODEL, dataset="counterfact", method=["deltaedit", "deltaedit-o1"],
                                  edit=[1, 1], fired=[True, False]))
-    res = evaluate(Runs(paths, {"deltaedit-o1": ["deltaedit", 1]}), {MODEL: "gpt2-xl"},
+    res = evaluate(Runs.from_files(paths, {"deltaedit-o1": ["deltaedit", 1]}), {MODEL: "gpt2-xl"},
                    {MODEL: {0: {"dim": 2, "width": 4}}}, triggers)
     assert res["verdicts"]["b"] == "holds" and res["verdicts"]["c"] == "not run" and res["verdicts"]["beyond"] == "not run"
     assert res["models"][MODEL]["diagnosis"]["fired_percent"] == {"deltaedit": 50.0}

@@ -11,7 +11,7 @@ null = {}
 for model, path in zip(snakemake.params.stats_models, snakemake.input.stats):
     c0s, _ = load_second_moments(path)
     null[model] = null_space_dims(c0s, **models[model]["nullspace"])
-result = evaluate(Runs(snakemake.input.scores, snakemake.params.replicas),
+result = evaluate(Runs.from_files(snakemake.input.scores, snakemake.params.replicas),
                   {m: v["family"] for m, v in models.items()}, null, load_triggers(snakemake.input.edits))
 with open(snakemake.output.json, "w") as f:
     json.dump(jsonable(result), f, indent=1, allow_nan=False)
