@@ -2,9 +2,11 @@
 
 A benchmark file (benchmarks/<rule>/<job>.tsv) gives a job's wall seconds `s`, `cpu_time` and peak resident
 memory `max_rss` (MB). Every job that does work times it one way (`deltaedit.logs.work_timer`, a line
-"work <wall> s cpu <cpu> s" in logs/<rule>/<job>.log): editing, scoring, pretraining, key statistics,
+"work <wall> s cpu <cpu> s process <cpu> s" in logs/<rule>/<job>.log): editing, scoring, pretraining, key statistics,
 templates, reference predictions, general capability, the checks, the analysis. What the benchmark counts
 beyond it is start-up (interpreter, imports, model loading); the aggregation jobs count as start-up only.
+The CPU share divides the work's CPU seconds by the process's whole CPU seconds, both logged by the job:
+the benchmark's `cpu_time` is sampled at intervals and undercounts (a job's logged work CPU can exceed it).
 The per-edit seconds come from the runs' edits.jsonl.
 """
 from __future__ import annotations
@@ -39,36 +41,42 @@ def edit_seconds(logs: list[str | Path]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["model", "dataset", "method", "job", "edits", "edit_s", "s_per_edit"])
 
 
-def logged_work(bench_paths: list[str | Path], logs_dir: str | Path = "logs") -> dict[tuple[str, str], tuple[float, float]]:
-    """(rule, job) -> (wall, CPU) work seconds a job logged (`deltaedit.logs.work_timer`) in logs/<rule>/<job>.log,
-    the log beside its benchmark file. A job that logs several (a rerun appends to its log) counts its last."""
+def logged_work(bench_paths: list[str | Path], logs_dir: str | Path = "logs") -> dict[tuple[str, str], tuple[float, ...]]:
+    """(rule, job) -> (wall, CPU, process CPU) work seconds a job logged (`deltaedit.logs.work_timer`) in
+    logs/<rule>/<job>.log, the log beside its benchmark file; NaN for a field an older log lacks. A job that
+    logs several (a rerun appends to its log) counts its last."""
     out = {}
     for p in map(Path, bench_paths):
         log = Path(logs_dir) / p.parent.name / f"{p.stem}.log"
         lines = [l for l in log.read_text(errors="replace").splitlines() if " deltaedit.work INFO work " in l] \
             if log.exists() else []
         if lines:
-            words = lines[-1].rsplit("work ", 1)[1].split()       # "<wall> s cpu <cpu> s"
-            out[(p.parent.name, p.stem)] = (float(words[0]), float(words[3]) if len(words) > 3 else float("nan"))
+            words = lines[-1].rsplit("work ", 1)[1].split()       # "<wall> s cpu <cpu> s process <cpu> s"
+            field = lambda i: float(words[i]) if len(words) > i else float("nan")
+            out[(p.parent.name, p.stem)] = (field(0), field(3), field(6))
     return out
 
 
-def cost_table(bench: pd.DataFrame, logged: dict[tuple[str, str], tuple[float, float]]) -> pd.DataFrame:
-    """Per rule: jobs, wall seconds (sum, mean), CPU seconds, peak memory, the logged work in wall and CPU
-    seconds, and the work's share of each (a job that logs no work counts as start-up only)."""
+def cost_table(bench: pd.DataFrame, logged: dict[tuple[str, str], tuple[float, ...]]) -> pd.DataFrame:
+    """Per rule: jobs, wall seconds (sum, mean), the benchmark's CPU seconds, peak memory, the logged work in
+    wall and CPU seconds, the work's share of the wall time and of the CPU time (work CPU over the logged
+    process CPU; NaN where a rule's jobs log no process CPU). A job that logs no work counts as start-up only."""
     b = bench.copy()
-    none = (float("nan"), float("nan"))
-    b["work_s"] = [logged.get((r, j), none)[0] for r, j in zip(b.rule, b.job)]
-    b["work_cpu_s"] = [logged.get((r, j), none)[1] for r, j in zip(b.rule, b.job)]
+    none = (float("nan"),) * 3
+    for i, col in enumerate(("work_s", "work_cpu_s", "process_cpu_s")):
+        b[col] = [logged.get((r, j), none)[i] for r, j in zip(b.rule, b.job)]
     total = lambda x: x.sum(min_count=1)                                  # NaN when no job of the rule logs
     t = b.groupby("rule").agg(jobs=("s", "size"), wall_s=("s", "sum"), mean_s=("s", "mean"),
                               cpu_s=("cpu_time", "sum"), peak_rss_mb=("max_rss", "max"),
-                              work_s=("work_s", total), work_cpu_s=("work_cpu_s", total))
+                              work_s=("work_s", total), work_cpu_s=("work_cpu_s", total),
+                              process_cpu_s=("process_cpu_s", total))
     t["work_share"] = t.work_s / t.wall_s
-    t["cpu_work_share"] = t.work_cpu_s / t.cpu_s
+    t["cpu_work_share"] = t.work_cpu_s / t.process_cpu_s
+    # over all jobs: a job that logs nothing counts with its benchmark CPU, as start-up
+    job_cpu = b.process_cpu_s.fillna(b.cpu_time.where(b.work_s.isna()))
     t.loc["all"] = [t.jobs.sum(), t.wall_s.sum(), float("nan"), t.cpu_s.sum(), t.peak_rss_mb.max(),
-                    t.work_s.sum(), t.work_cpu_s.sum(), t.work_s.sum() / t.wall_s.sum(),
-                    t.work_cpu_s.sum() / t.cpu_s.sum()]
+                    t.work_s.sum(), t.work_cpu_s.sum(), job_cpu.sum(min_count=1), t.work_s.sum() / t.wall_s.sum(),
+                    b.work_cpu_s.sum() / job_cpu.sum(min_count=1) if b.process_cpu_s.notna().any() else float("nan")]
     return t.sort_values("wall_s", ascending=False)
 
 

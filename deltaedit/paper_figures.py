@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from deltaedit.report import draw_run, method_color, new_figure, save_figure, set_value_scale
+from deltaedit.orders import pooled_name
+from deltaedit.report import draw_run, new_figure, save_figure, set_value_scale
 
 
 def last_layer(df: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -126,16 +127,27 @@ def fired_share(triggers: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-def trigger_rate(triggers: pd.DataFrame, path: str | Path) -> None:
-    """The share of edits so far on which DeltaEdit's trigger fired, per model and dataset, one line per rule."""
-    t = fired_share(triggers).rename(columns={"edit": "n_edits", "share": "mean"})
+def pooled_fired_share(triggers: pd.DataFrame, replicas: dict | None = None) -> pd.DataFrame:
+    """`fired_share` of every run with its order replicas folded into it: per edit n the mean share over the
+    orders (`mean`) and their range (`ci_low`, `ci_high`; none where a run has one order)."""
+    t = fired_share(triggers)
+    t = t.assign(method=t.method.map(lambda r: pooled_name(r, replicas or {})))
+    g = t.groupby(["model", "dataset", "method", "edit"]).share
+    out = g.agg(mean="mean", ci_low="min", ci_high="max", k="size").reset_index().rename(columns={"edit": "n_edits"})
+    out.loc[out.k == 1, ["ci_low", "ci_high"]] = float("nan")
+    return out.drop(columns="k")
+
+
+def trigger_rate(triggers: pd.DataFrame, path: str | Path, replicas: dict | None = None) -> None:
+    """The share of edits so far on which DeltaEdit's trigger fired, per model and dataset, one line per rule
+    and variant: the mean over its edit orders with their range as a band."""
+    t = pooled_fired_share(triggers, replicas)
     panels = sorted(t.groupby(["model", "dataset"]).groups) or [("no DeltaEdit run", "")]
     fig, axes = new_figure(len(panels))
     for ax, (model, dataset) in zip(axes, panels):
         sub = t[(t.model == model) & (t.dataset == dataset)]
         for run, g in sub.groupby("method"):
-            g = g.sort_values("n_edits")
-            ax.plot(g.n_edits, g["mean"], label=run, color=method_color(run), linestyle="--" if "-" in run else "-")
+            draw_run(ax, g, run, markers=False)
         ax.set_title(f"{model} / {dataset}", fontsize=9)
         ax.set_xlabel("number of sequential edits")
         ax.set_ylabel("edits that fired so far (%)")

@@ -114,11 +114,12 @@ def set_value_scale(ax, values) -> None:
         ax.set_yscale("symlog", linthresh=max(float(pos.min()), 1e-6))
 
 
-def draw_run(ax, g: pd.DataFrame, run: str) -> None:
+def draw_run(ax, g: pd.DataFrame, run: str, markers: bool = True) -> None:
     """One run's curve in its method's colour (a variant dashed in its method's hue), with its CI as a band
-    where the rows have one: over records, or the range over edit orders where a run pools several."""
+    where the rows have one: over records, or the range over edit orders where a run pools several.
+    `markers` False for a curve with a point per edit."""
     g = g.sort_values("n_edits")
-    ax.plot(g.n_edits, g["mean"], marker="o", markersize=3, label=run, color=method_color(run),
+    ax.plot(g.n_edits, g["mean"], marker="o" if markers else None, markersize=3, label=run, color=method_color(run),
             linestyle="--" if "-" in run else "-")
     if "ci_low" in g and g.ci_low.notna().any():             # general capability has no CI
         ax.fill_between(g.n_edits, g.ci_low.astype(float), g.ci_high.astype(float), color=method_color(run),

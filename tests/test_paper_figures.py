@@ -2,10 +2,11 @@
 import json
 
 import matplotlib
+import pandas as pd
 import pytest
 
 from deltaedit.paper_figures import (figure1, figure2, figure4a, fired_share, load_triggers, noise_by_layer,
-                                     paper_equivalent, trigger_rate)
+                                     paper_equivalent, pooled_fired_share, trigger_rate)
 from deltaedit.report import load_scores, new_figure, set_value_scale, table1
 
 matplotlib.use("Agg")
@@ -90,3 +91,10 @@ def test_trigger_share_counts_the_edits_that_fired_so_far(tmp_path):
     assert fired_share(t).share.round(1).tolist() == [0.0, 0.0, 33.3, 50.0, 40.0]
     trigger_rate(t, tmp_path / "trigger.png")
     assert (tmp_path / "trigger.png").stat().st_size > 5_000
+    # an order replica that fired on every edit: the pooled curve is the mean of the two shares, the band their range
+    rep = t.assign(method="deltaedit-o1", fired=True)
+    pooled = pooled_fired_share(pd.concat([t, rep]), {"deltaedit-o1": ["deltaedit", 1]})
+    assert list(pooled.method.unique()) == ["deltaedit"]
+    assert pooled["mean"].round(1).tolist() == [50.0, 50.0, 66.7, 75.0, 70.0]
+    assert pooled.ci_low.round(1).tolist() == [0.0, 0.0, 33.3, 50.0, 40.0] and (pooled.ci_high == 100).all()
+    assert pooled_fired_share(t).ci_low.isna().all()                     # one order: no band
