@@ -72,11 +72,13 @@ def cost_table(bench: pd.DataFrame, logged: dict[tuple[str, str], tuple[float, .
                               process_cpu_s=("process_cpu_s", total))
     t["work_share"] = t.work_s / t.wall_s
     t["cpu_work_share"] = t.work_cpu_s / t.process_cpu_s
-    # over all jobs: a job that logs nothing counts with its benchmark CPU, as start-up
-    job_cpu = b.process_cpu_s.fillna(b.cpu_time.where(b.work_s.isna()))
+    # over all jobs: the jobs that log their process CPU, and the jobs that log no work (all start-up), which
+    # count with their benchmark's CPU
+    has, idle = b.process_cpu_s.notna(), b.work_s.isna()
+    job_cpu = b.process_cpu_s[has].sum() + b.cpu_time[idle].sum()
     t.loc["all"] = [t.jobs.sum(), t.wall_s.sum(), float("nan"), t.cpu_s.sum(), t.peak_rss_mb.max(),
-                    t.work_s.sum(), t.work_cpu_s.sum(), job_cpu.sum(min_count=1), t.work_s.sum() / t.wall_s.sum(),
-                    b.work_cpu_s.sum() / job_cpu.sum(min_count=1) if b.process_cpu_s.notna().any() else float("nan")]
+                    t.work_s.sum(), t.work_cpu_s.sum(), job_cpu if has.any() else float("nan"),
+                    t.work_s.sum() / t.wall_s.sum(), b.work_cpu_s[has].sum() / job_cpu if has.any() else float("nan")]
     return t.sort_values("wall_s", ascending=False)
 
 

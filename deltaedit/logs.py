@@ -37,5 +37,6 @@ def work_timer():
     try:
         yield
     finally:
+        c1 = time.process_time()
         logging.getLogger("deltaedit.work").info("work %.3f s cpu %.3f s process %.3f s", time.perf_counter() - t0,
-                                                 time.process_time() - c0, time.process_time())
+                                                 c1 - c0, c1)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deltaedit.orders import pooled_name
+from deltaedit.orders import pool_curves
 from deltaedit.report import draw_run, new_figure, save_figure, set_value_scale
 
 
@@ -128,14 +128,12 @@ def fired_share(triggers: pd.DataFrame) -> pd.DataFrame:
 
 
 def pooled_fired_share(triggers: pd.DataFrame, replicas: dict | None = None) -> pd.DataFrame:
-    """`fired_share` of every run with its order replicas folded into it: per edit n the mean share over the
-    orders (`mean`) and their range (`ci_low`, `ci_high`; none where a run has one order)."""
+    """`fired_share` as curve rows (`report.load_scores`' columns, metric "fired_share") with every run's order
+    replicas folded into it by `orders.pool_curves`: the mean share over the orders, their range as the band."""
     t = fired_share(triggers)
-    t = t.assign(method=t.method.map(lambda r: pooled_name(r, replicas or {})))
-    g = t.groupby(["model", "dataset", "method", "edit"]).share
-    out = g.agg(mean="mean", ci_low="min", ci_high="max", k="size").reset_index().rename(columns={"edit": "n_edits"})
-    out.loc[out.k == 1, ["ci_low", "ci_high"]] = float("nan")
-    return out.drop(columns="k")
+    rows = pd.DataFrame(dict(model=t.model, dataset=t.dataset, method=t.method, n_edits=t.edit, metric="fired_share",
+                             mean=t.share, ci_low=float("nan"), ci_high=float("nan"), layer=float("nan")))
+    return pool_curves(rows, replicas or {})
 
 
 def trigger_rate(triggers: pd.DataFrame, path: str | Path, replicas: dict | None = None) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from deltaedit.factworld.pretrain import ModelSize, TrainConfig, pretrain, train_tokenizer
 from deltaedit.factworld.records import counterfact_records, write_json, zsre_records
 from deltaedit.factworld.world import World, WorldSpec, background_corpus, corpus_epoch, make_world
+from deltaedit.logs import work_timer
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,6 @@ def tokenizer_texts(world: World, seed: int) -> list[str]:
 
 def make_files(preset: str | Preset, out_dir: str | Path) -> Path:
     """World files plus the shared tokenizer (out_dir/tokenizer)."""
-    from deltaedit.logs import work_timer
-
     p = get_preset(preset) if isinstance(preset, str) else preset
     out = Path(out_dir)
     with work_timer():
@@ -99,7 +98,6 @@ def make_files(preset: str | Preset, out_dir: str | Path) -> Path:
 def train_model(preset: str | Preset, out_dir: str | Path, arch: str, threads: int | None = None):
     """Pretrain one architecture on the world in `out_dir` (after `make_files`), on `threads` threads (default:
     the preset's)."""
-    from deltaedit.logs import work_timer
     from deltaedit.models import load_tokenizer
 
     p = get_preset(preset) if isinstance(preset, str) else preset
@@ -118,7 +116,6 @@ def check_model(preset: str | Preset, out_dir: str | Path, arch: str, model=None
     from deltaedit.data import load_counterfact
     from deltaedit.core.values import ValueConfig
     from deltaedit.factworld.checks import editability, fact_accuracy
-    from deltaedit.logs import work_timer
     from deltaedit.models import load_model
 
     p = get_preset(preset) if isinstance(preset, str) else preset
