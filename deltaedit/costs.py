@@ -77,7 +77,7 @@ def cost_table(bench: pd.DataFrame, logged: dict[tuple[str, str], tuple[float, .
     has, idle = b.process_cpu_s.notna(), b.work_s.isna()
     job_cpu = b.process_cpu_s[has].sum() + b.cpu_time[idle].sum()
     t.loc["all"] = [t.jobs.sum(), t.wall_s.sum(), float("nan"), t.cpu_s.sum(), t.peak_rss_mb.max(),
-                    t.work_s.sum(), t.work_cpu_s.sum(), job_cpu if has.any() else float("nan"),
+                    t.work_s.sum(), t.work_cpu_s.sum(min_count=1), job_cpu if has.any() else float("nan"),
                     t.work_s.sum() / t.wall_s.sum(), b.work_cpu_s[has].sum() / job_cpu if has.any() else float("nan")]
     return t.sort_values("wall_s", ascending=False)
 

@@ -69,3 +69,5 @@ def test_cost_table_shares_the_logged_work_in_wall_and_cpu_time(tmp_path):
     assert t.loc["all", "cpu_work_share"] == pytest.approx(11 / (8 + 12 + 2))
     older = cost_table(load_benchmarks(paths), {k: v[:2] + (float("nan"),) for k, v in logged.items()})
     assert pd.isna(older.loc["all", "cpu_work_share"]) and pd.isna(older.loc["edit_run", "cpu_work_share"])
+    nothing = cost_table(load_benchmarks(paths), {k: (v[0], float("nan"), float("nan")) for k, v in logged.items()})
+    assert pd.isna(nothing.loc["all", "work_cpu_s"])                    # no CPU logged: not 0
