@@ -59,6 +59,25 @@ def test_padding_does_not_change_scores():
     assert alone == batched
 
 
+def test_pairs_sharing_a_row_share_one_pass_and_score_as_alone(tiny_model):
+    """Pairs whose rows [x, t_1..t_{n-1}] coincide (a new and a true single-token target; a prompt that
+    ends where another pair's target begins) are one pass, and every pair scores as it does alone."""
+    rows_run = []
+    forward = tiny_model.forward
+    tiny_model.forward = lambda input_ids, attention_mask: (rows_run.extend(input_ids.tolist()),
+                                                           forward(input_ids=input_ids, attention_mask=attention_mask))[1]
+    tok = SimpleNamespace(pad_token_id=0, eos_token_id=0)
+    prompts = [[5, 6, 7], [5, 6, 7], [5, 6, 7, 9], [5, 6, 7], [3, 4], [8, 8, 8, 8, 8, 8]]
+    targets = [[9], [11], [12, 13], [9, 12, 13], [9], [2]]
+    together = score_targets(tiny_model, tok, prompts, targets, batch_size=2)
+    distinct = {tuple(p + t[:-1]) for p, t in zip(prompts, targets)}
+    assert len(rows_run) == len(distinct) == 4                  # 6 pairs, 4 rows
+    for p, t, got in zip(prompts, targets, together):
+        alone = score_targets(tiny_model, tok, [p], [t])[0]
+        assert (got.top, got.hits, got.argmax) == (alone.top, alone.hits, alone.argmax)
+        assert got.nll == pytest.approx(alone.nll, rel=1e-5, abs=1e-6)
+
+
 def _cf_record():
     req = EditRequest(0, "A", "{} is", target_new="y", target_true="x")
     return EditRecord(req, "counterfact", paraphrase_prompts=("Q A is", "C A is"), neighborhood_prompts=("B is", "C is"))

@@ -49,25 +49,39 @@ def pad_right(rows: list[list[int]], pad: int, device=None) -> tuple[torch.Tenso
 @torch.no_grad()
 def score_targets(model, tok, prompts: list[list[int]], targets: list[list[int]],
                   batch_size: int = 64) -> list[TargetScore]:
-    """Score each (prompt ids, target ids) pair; pairs are packed into right-padded batches."""
+    """Score each (prompt ids, target ids) pair.
+
+    A pair needs one forward pass over its row [x, t_1..t_{n-1}], and a causal model's logits at a position
+    depend only on the tokens up to it, so pairs with the same row share one pass: CounterFact's
+    new/true pairs of a single-token target are one row, which halves the passes of its metrics. The
+    distinct rows are batched shortest first (right padded), so a batch pads to a similar length."""
     if len(prompts) != len(targets):
         raise ValueError(f"{len(prompts)} prompts but {len(targets)} targets")
     device = next(model.parameters()).device
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    out: list[TargetScore] = []
-    for b in range(0, len(prompts), batch_size):
-        ps, ts = prompts[b: b + batch_size], targets[b: b + batch_size]
-        ids, mask = pad_right([p + t[:-1] for p, t in zip(ps, ts)], pad, device)
+    users: dict[tuple[int, ...], list[int]] = {}          # row -> the pairs it scores
+    for k, (p, t) in enumerate(zip(prompts, targets)):
+        users.setdefault(tuple(p) + tuple(t[:-1]), []).append(k)
+    rows = sorted(users, key=len)
+    out: list[TargetScore | None] = [None] * len(prompts)
+    for b in range(0, len(rows), batch_size):
+        batch = rows[b: b + batch_size]
+        ids, mask = pad_right([list(r) for r in batch], pad, device)
         logp = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits.float(), -1)
-        for i, (p, t) in enumerate(zip(ps, ts)):
-            pos = torch.arange(len(p) - 1, len(p) - 1 + len(t), device=device)
-            rows = logp[i, pos]
-            tt = torch.tensor(t, device=device)
-            nll = -rows.gather(1, tt[:, None]).mean().item()
-            am = rows.argmax(-1)
-            hits = (am == tt).long().tolist()
-            out.append(TargetScore(nll, all(hits), tuple(hits), tuple(am.tolist())))
+        for i, row in enumerate(batch):
+            for k in users[row]:
+                out[k] = _score(logp[i], len(prompts[k]), targets[k], device)
     return out
+
+
+def _score(logp: torch.Tensor, n_prompt: int, t: list[int], device) -> TargetScore:
+    """The score of target t after a prompt of n_prompt tokens, from its row's log-probabilities."""
+    rows = logp[n_prompt - 1: n_prompt - 1 + len(t)]
+    tt = torch.tensor(t, device=device)
+    nll = -rows.gather(1, tt[:, None]).mean().item()
+    am = rows.argmax(-1)
+    hits = (am == tt).long().tolist()
+    return TargetScore(nll, all(hits), tuple(hits), tuple(am.tolist()))
 
 
 @torch.no_grad()

@@ -41,5 +41,8 @@ if LONG:
             log="results/edits/{model}/{dataset}/{method}/edits.jsonl",
         wildcard_constraints:
             **long_constraints(),
+        # the longest jobs first (longest-processing-time order): started last, one would run alone at the
+        # end while the other core idles
+        priority: 5
 
     ruleorder: edit_run_long > edit_run
