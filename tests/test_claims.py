@@ -59,11 +59,34 @@ def test_claims_a_and_b_on_known_curves(tmp_path):
     assert a["memit"]["first_fall"] == pytest.approx(mean(0.95) - mean(0.90))
     assert a["memit"]["last_fall"] == pytest.approx(mean(0.90) - mean(0.60))
     assert a["memit"]["holds"]
+    # per edit: 10 edits then 20 edits between the checkpoints
+    assert a["memit"]["fall_per_edit"] == pytest.approx([(mean(0.95) - mean(0.90)) / 10, (mean(0.90) - mean(0.60)) / 20])
+    assert a["memit"]["accelerates"]
     assert a["alphaedit"]["noise_non_increases"] == 2 and not a["alphaedit"]["rises"]
     assert not a["alphaedit"]["nonlinear"] and not a["alphaedit"]["holds"]
     b = claim_b(runs, MODEL)
     assert [c["alphaedit"]["mean"] < c["memit"]["mean"] for c in b["checkpoints"]] == [True, True, False]
     assert b["holds"] is False
+
+
+def test_a_fall_linear_in_the_edits_passes_the_registered_reading_but_does_not_accelerate(tmp_path):
+    """Efficacy 0.98 - n / 400 on geometric checkpoints: the last interval's fall is the larger (the protocol's
+    "non-linear" as registered), while the fall per edit is the same throughout (no acceleration)."""
+    paths = [write(tmp_path, "memit", n, 0.98 - n / 400, noise=float(n)) for n in (10, 20, 40, 80, 160, 320)]
+    a = claim_a(Runs.from_files(paths, {}), MODEL)["memit"]
+    assert a["nonlinear"] and a["last_fall"] > a["first_fall"]
+    assert a["fall_per_edit"] == pytest.approx([100 * 0.8 / 400] * 5)     # mean = 100 (0.1 + 0.8 e)
+    assert not a["accelerates"]
+
+
+def test_a_collapse_that_has_reached_its_floor_still_accelerates(tmp_path):
+    """A sigmoid: slow, fast, then flat at the floor; its last interval is slower than its first, its peak is not."""
+    effs = {10: 0.98, 20: 0.97, 40: 0.95, 80: 0.6, 160: 0.2, 320: 0.18}
+    paths = [write(tmp_path, "alphaedit", n, e, noise=float(n)) for n, e in effs.items()]
+    a = claim_a(Runs.from_files(paths, {}), MODEL)["alphaedit"]
+    assert a["fall_per_edit"][-1] < a["fall_per_edit"][0] and a["accelerates"]
+    two = [write(tmp_path / "two", "alphaedit", n, effs[n], noise=float(n)) for n in (10, 20)]
+    assert not claim_a(Runs.from_files(two, {}), MODEL)["alphaedit"]["accelerates"]   # one interval: no later one
 
 
 def test_claim_c_pools_orders_and_needs_all_three_criteria(tmp_path):
