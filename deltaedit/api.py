@@ -8,11 +8,13 @@
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
 
 from deltaedit.core.templates import context_templates
+from deltaedit.data import write_json
 from deltaedit.hparams import HParams, hparams_path
 from deltaedit.methods import EditContext, EditState, get_method
 from deltaedit.models import apply_deltas, restore, snapshot
@@ -32,27 +34,37 @@ def load_hparams(method: str, model_or_path: str | Path, overrides: dict | None 
     return hp
 
 
-def make_context(model, tok, method, hp, corpus: list[str] | None = None, stats_path: str | Path | None = None,
+def make_context(model, tok, method, hp, corpus=None, stats_path: str | Path | None = None,
                  model_id: str | None = None, template_seed_words: list[str] | None = None, template_seed: int = 0,
-                 stats_max_len: int = 256) -> EditContext:
-    """The method's context templates (seeded samples of the model) plus the key statistics it needs.
+                 stats_max_len: int | None = 256, templates_path: str | Path | None = None,
+                 stats_meta: dict | None = None) -> EditContext:
+    """The method's context templates (seeded samples of the model) plus the key statistics C0 it needs.
 
-    With `stats_path`, statistics are cached there; `model_id` (required then) goes into the cache
-    metadata so that one model's statistics are never read for another."""
-    words = template_seed_words or [tok.eos_token] * 5
-    ctx = EditContext(templates=context_templates(model, tok, words, method.templates, seed=template_seed))
+    `corpus` is a list of documents or a function returning one (read only when C0 is computed). With
+    `templates_path` the templates are cached there as JSON. With `stats_path`, C0 is cached there;
+    `model_id` (required then) and `stats_meta` (e.g. the corpus's name) go into the cache's metadata, so
+    that one model's or corpus's statistics are never read for another."""
+    if templates_path is not None and Path(templates_path).exists():
+        templates = json.loads(Path(templates_path).read_text())
+    else:
+        words = template_seed_words or [tok.eos_token] * 5
+        templates = context_templates(model, tok, words, method.templates, seed=template_seed)
+        if templates_path is not None:
+            write_json(templates, templates_path)
+    ctx = EditContext(templates=templates)
     layers = method.stats_layers(hp)
     if layers:
         if corpus is None:
             raise ValueError(f"method {method.name!r} needs key statistics: pass a corpus")
+        texts = corpus if callable(corpus) else (lambda: corpus)
         if stats_path is None:
-            ctx.stats, _ = second_moments(model, tok, corpus, layers, max_len=stats_max_len)
+            ctx.stats, _ = second_moments(model, tok, texts(), layers, max_len=stats_max_len)
         else:
             if not model_id:
                 raise ValueError("model_id is required with stats_path (it keys the cache)")
-            meta = {"model": model_id, "n_texts": len(corpus), "max_len": stats_max_len}
-            ctx.stats = cached_second_moments(stats_path, model, tok, lambda: corpus, layers, meta,
-                                              max_len=stats_max_len)
+            meta = {"model": model_id, "n_texts": None if callable(corpus) else len(corpus), "max_len": stats_max_len,
+                    **(stats_meta or {})}
+            ctx.stats = cached_second_moments(stats_path, model, tok, texts, layers, meta, max_len=stats_max_len)
     return ctx
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-# hub names whose published hparams ship with the package (README "Methods")
+# hub names whose published hparams ship with the package (docs/methods.md)
 KNOWN_MODELS = {"gpt2-xl": "gpt2-xl", "meta-llama-3-8b": "llama3-8b", "meta-llama-3-8b-instruct": "llama3-8b"}
 
 
@@ -35,7 +35,7 @@ def _factworld_cli():
 
 
 def _bench():
-    import deltaedit.bench as module
+    import deltaedit.study.bench as module
     return module
 
 
@@ -63,16 +63,13 @@ def _hparams_name(method, model: str, given: str | None) -> str:
 def cmd_edit(args) -> int:
     import torch
 
-    from deltaedit.api import load_hparams
-    from deltaedit.core.templates import context_templates
-    from deltaedit.data import load_records
-    from deltaedit.factworld.records import write_json
-    from deltaedit.methods import EditContext, get_method
-    from deltaedit.models import load_model
-    from deltaedit.pipeline import HUB_TEMPLATE_WORDS, corpus_texts
-    from deltaedit.pipeline import device as default_device
+    from deltaedit.api import load_hparams, make_context
+    from deltaedit.core.templates import HUB_TEMPLATE_WORDS
+    from deltaedit.data import load_records, write_json
+    from deltaedit.methods import get_method
+    from deltaedit.models import default_device, load_model
     from deltaedit.runner import RunSettings, run_sequential
-    from deltaedit.stats import cached_second_moments
+    from deltaedit.stats import corpus_texts
 
     method = get_method(args.method)
     hp_name = _hparams_name(method, args.model, args.hparams)
@@ -98,19 +95,12 @@ def cmd_edit(args) -> int:
     device = torch.device(args.device) if args.device else default_device()
     model, tok = load_model(args.model, device=device)
     out.mkdir(parents=True, exist_ok=True)                 # only once every argument has been checked
-    templates_path = out / "templates.json"
-    if templates_path.exists():
-        templates = json.loads(templates_path.read_text())
-    else:
-        words = [tok.eos_token] * 5 if args.eos_templates else HUB_TEMPLATE_WORDS
-        templates = context_templates(model, tok, words, method.templates)
-        write_json(templates, templates_path)
-    stats = {}
-    if method.stats_layers(hp):
-        meta = {"model": args.model, "corpus": args.stats_corpus, "n_texts": args.stats_n, "max_len": args.stats_max_len}
-        stats = cached_second_moments(out / "stats.pt", model, tok, corpus_texts(args.stats_corpus, args.stats_n),
-                                      method.stats_layers(hp), meta, max_len=args.stats_max_len)
-    ctx = EditContext(templates, stats)
+    ctx = make_context(model, tok, method, hp,
+                       corpus=corpus_texts(args.stats_corpus, args.stats_n) if args.stats_corpus else None,
+                       stats_path=out / "stats.pt", model_id=args.model, stats_max_len=args.stats_max_len,
+                       template_seed_words=[tok.eos_token] * 5 if args.eos_templates else HUB_TEMPLATE_WORDS,
+                       templates_path=out / "templates.json",
+                       stats_meta={"corpus": args.stats_corpus, "n_texts": args.stats_n})
     write_json(manifest, out / "run.json")
     run_sequential(model, tok, method, hp, ctx, [r.request for r in records[: args.n]], out / "run",
                    RunSettings(checkpoints, order_seed=args.order_seed))
@@ -123,7 +113,7 @@ def cmd_edit(args) -> int:
 
 
 def cmd_score(args) -> int:
-    from deltaedit.pipeline import reference_job, score_job
+    from deltaedit.workflow.jobs import reference_job, score_job
 
     run = Path(args.run)
     if not (run / "run.json").exists():
@@ -159,7 +149,7 @@ def cmd_methods(args) -> int:
 
 
 def cmd_memory(args) -> int:
-    from deltaedit.placement import PUBLISHED, estimate, placement_plan, published_sizes, sizes_from_config
+    from deltaedit.workflow.placement import PUBLISHED, estimate, placement_plan, published_sizes, sizes_from_config
 
     if args.model in PUBLISHED:
         sizes = published_sizes(args.model)
@@ -186,7 +176,7 @@ def cmd_memory(args) -> int:
 def cmd_tune(args) -> int:
     from deltaedit.data import load_counterfact
     from deltaedit.models import load_model
-    from deltaedit.tune import held_out, parse_grid, tune
+    from deltaedit.study.tune import held_out, parse_grid, tune
 
     try:
         grid = parse_grid(args.grid)
@@ -236,7 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     mem.add_argument("--gpu-mem-gb", type=float, default=None, help="GPU memory per card: also plan the GPUs per job")
     mem.add_argument("--edited-layers", type=int, default=5)
     mem.set_defaults(fn=cmd_memory)
-    t = sub.add_parser("tune", help="choose hparams on a held-out slice of CounterFact records (deltaedit.tune)")
+    t = sub.add_parser("tune", help="choose hparams on a held-out slice of CounterFact records (deltaedit.study.tune)")
     t.add_argument("--model", required=True, help="local directory of a model")
     t.add_argument("--records", required=True, help="CounterFact JSON")
     t.add_argument("--method", required=True)

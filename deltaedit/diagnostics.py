@@ -1,4 +1,4 @@
-"""Superimposed-noise diagnostics (PAPER §3.3, §4.1; ALGORITHMS.md §9, authoritative block).
+"""Superimposed-noise diagnostics (the paper, §3.3 and docs/methods.md#memit.1; docs/scores.md#diagnostics).
 
 At one edited layer, after T edits with total update ΣΔ = W_T − W_0 and edit e's key k_e:
   noise_e  = ‖(Σ_{i≤T} Δ_i) k_e‖² − ‖Δ_e k_e‖²                       (eq. 12)

@@ -29,7 +29,7 @@ def start_job(log_path: str, threads: int) -> None:
 @contextmanager
 def work_timer():
     """Time a job's work, after its start-up (interpreter, imports, model loading): the cost table
-    (deltaedit.costs) counts the logged wall seconds and this process's CPU seconds (all its threads) as the
+    (deltaedit.study.costs) counts the logged wall seconds and this process's CPU seconds (all its threads) as the
     job's work, against the process's whole CPU time so far (start-up included). Every job that does work
     logs it this one way. The process's own total is logged because Snakemake's benchmark samples CPU time
     at intervals and misses the end of a job."""

@@ -1,6 +1,6 @@
 """Architecture adapters: the only place that knows module names and weight orientation.
 
-Everything else thinks in the math orientation of ALGORITHMS.md §0: the edited matrix W ∈ R^{d×m}
+Everything else thinks in the math orientation of docs/methods.md#conventions: the edited matrix W ∈ R^{d×m}
 maps a key k ∈ R^m (input of the MLP output projection) to a value W k ∈ R^d, and deltas have shape
 [d, m] (the ``nn.Linear`` layout). GPT-2's ``c_proj`` is a ``Conv1D`` stored as [m, d] and used as
 ``x @ W``; Llama's ``down_proj`` is an ``nn.Linear`` stored as [d, m]. Each adapter *declares* which,
@@ -192,11 +192,11 @@ def load_model(name_or_path: str | Path, dtype: torch.dtype | str | None = None,
                fp32_layers=(), device_map: str | None = None, max_memory: dict | None = None):
     """Load any supported HF causal LM (hub id or local directory) with its tokenizer.
 
-    The tokenizer is set to right padding with pad = eos (ALGORITHMS.md §0) and to return only
+    The tokenizer is set to right padding with pad = eos (docs/methods.md#conventions) and to return only
     ``input_ids`` and ``attention_mask``. Unsupported architectures fail before weights are read.
     `dtype` (default fp32, as the references run) may be bf16/fp16; then the edited matrices of
     `fp32_layers` stay in fp32 (`keep_fp32`). `device_map="auto"` with `max_memory` ({gpu index: "20GiB"})
-    spreads the blocks over several GPUs (deltaedit.placement plans it); otherwise the model goes to `device`.
+    spreads the blocks over several GPUs (deltaedit.workflow.placement plans it); otherwise the model goes to `device`.
     """
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -268,3 +268,10 @@ def restore(model, saved: dict) -> None:
 def max_positions(model) -> int:
     cfg = model.config
     return getattr(cfg, "n_positions", None) or getattr(cfg, "max_position_embeddings")
+
+
+def default_device() -> torch.device:
+    """The machine's accelerator if it has one (CUDA, MPS, ...), else the CPU."""
+    if torch.accelerator.is_available():
+        return torch.accelerator.current_accelerator()
+    return torch.device("cpu")

@@ -1,4 +1,4 @@
-"""Second-moment statistics of the keys and the null-space projector (ALGORITHMS.md §1.4, §5.1).
+"""Second-moment statistics of the keys and the null-space projector (docs/methods.md#key-statistics-c0, docs/methods.md#alphaedit).
 
 C0 = (1/N_tok) Σ k kᵀ, uncentred, over every non-pad token of a text corpus, at the input of the MLP
 output projection of each edited layer. All layers are collected in *one* pass that stops after the
@@ -102,7 +102,7 @@ def load_second_moments(path: str | Path) -> tuple[dict[int, torch.Tensor], dict
 def null_space_basis(c0: torch.Tensor, threshold: float, relative: bool = False) -> torch.Tensor:
     """Û [m, r]: eigenvectors of C0 with eigenvalue < threshold (x λ_max when `relative`).
 
-    P = Û Ûᵀ projects onto the approximate null space of the preserved keys (AlphaEdit, §5.1). C0 is
+    P = Û Ûᵀ projects onto the approximate null space of the preserved keys (AlphaEdit, docs/methods.md#alphaedit). C0 is
     symmetric PSD, so its eigendecomposition equals its SVD; `eigh` in fp64 is exact and deterministic."""
     evals, evecs = torch.linalg.eigh(c0.double())
     cut = threshold * evals[-1].clamp_min(0) if relative else threshold
@@ -122,7 +122,7 @@ def uniform_sample(n_rows: int, n_samples: int, seed: int = 0) -> list[int]:
 
 def wikipedia_texts(n_samples: int, seed: int = 0, config: str = "20231101.en", load=None) -> list[str]:
     """A seeded uniform sample of `n_samples` Wikipedia articles (hub models only; needs the network or a
-    filled HF cache). The references draw a seeded random sample of the whole corpus (ALGORITHMS.md §1.4);
+    filled HF cache). The references draw a seeded random sample of the whole corpus (docs/methods.md#key-statistics-c0);
     a streaming shuffle buffer would only mix neighbouring articles, so the split is loaded (parquet, memory
     mapped) and indexed. 20200501.en is replaced by wikimedia/wikipedia, which recent `datasets` can load.
     `load` replaces `datasets.load_dataset` (tests)."""
@@ -130,3 +130,11 @@ def wikipedia_texts(n_samples: int, seed: int = 0, config: str = "20231101.en", 
         from datasets import load_dataset as load
     ds = load("wikimedia/wikipedia", config, split="train")
     return [ds[i]["text"] for i in uniform_sample(len(ds), n_samples, seed)]
+
+
+def corpus_texts(corpus: str, n_texts: int | None, seed: int = 0):
+    """C0's documents, read when called: a text file (one document per line, the first `n_texts`) or
+    "wikipedia" (a seeded uniform sample of `n_texts` articles, 100,000 by default as the references)."""
+    if corpus == "wikipedia":
+        return lambda: wikipedia_texts(n_texts or 100_000, seed=seed)
+    return lambda: Path(corpus).read_text().splitlines()[:n_texts]

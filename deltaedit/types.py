@@ -23,7 +23,7 @@ class EditRequest:
 
 @dataclass(frozen=True)
 class EditRecord:
-    """A request plus the prompts that evaluate it (ALGORITHMS.md §10).
+    """A request plus the prompts that evaluate it (docs/scores.md).
 
     `neighborhood_answer` is None for CounterFact (neighbours share the true object, or the unedited
     model's own prediction is used) and the gold answer for ZsRE (the NQ answer `loc_ans`).

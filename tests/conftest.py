@@ -29,7 +29,7 @@ def tiny_llama(seed: int = 0):
     return LlamaForCausalLM(cfg).eval()
 
 
-# the CUDA path is checked where a GPU is present (CI has none; see README "Tests")
+# the CUDA path is checked where a GPU is present (CI has none; see README "Two commands")
 CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
                                                      reason="no CUDA device: this case checks the GPU path"))
 DEVICES = ["cpu", CUDA]

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from deltaedit.api import load_hparams
-from deltaedit.bench import fixed_steps, summarise, write_outputs
+from deltaedit.study.bench import fixed_steps, summarise, write_outputs
 
 
 def test_summary_of_a_hand_made_log():
@@ -43,7 +43,7 @@ def test_fixed_steps_run_exactly_that_many_passes():
     model = MODEL_BUILDERS["gpt2"]()
     hp = fixed_steps(load_hparams("deltaedit", "factworld-tiny-gpt2"), 7)
     res = optimise_value(model, TOK, REQ, adapter_for(model).block(0), ["{}"], hp.value_config(hp.early_stop_prob))
-    assert res.steps == 6          # 7 passes: 6 Adam steps, then the last loss (ALGORITHMS.md §1.3)
+    assert res.steps == 6          # 7 passes: 6 Adam steps, then the last loss (docs/methods.md#the-target-value-z)
 
 
 def test_outputs_are_written(tmp_path):
@@ -55,7 +55,7 @@ def test_outputs_are_written(tmp_path):
 
 
 def test_tabulate_rebuilds_the_table_from_the_series(tmp_path):
-    from deltaedit.bench import main
+    from deltaedit.study.bench import main
     res = [dict(summarise(m, [{"seconds": s}] * 30), steps_setting=20, peak_rss_mb=1.0, wall_s=30.0, model="4x256",
                 n_params=10) for m, s in (("a", 1.0), ("b", 2.0))]
     write_outputs(tmp_path, res, {"a": [1.0] * 30, "b": [2.0] * 30}, "first")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from deltaedit.claims import (PAPER_TABLE1, Runs, beyond, claim_a, claim_b, claim_c, claim_d, claim_e, evaluate, jsonable,
+from deltaedit.study.claims import (PAPER_TABLE1, Runs, beyond, claim_a, claim_b, claim_c, claim_d, claim_e, evaluate, jsonable,
                               kendall_tau_b, null_space_dims, to_markdown, verdict)
 
 MODEL = "factworld-small-gpt2"

@@ -19,7 +19,7 @@ def test_edit_save_model_reloads_and_answers_the_new_object(tiny_world, tmp_path
 
     from deltaedit.data import load_counterfact
     from deltaedit.models import load_tokenizer
-    from deltaedit.runner import _prob
+    from deltaedit.eval.scoring import target_probability
     world, _ = tiny_world
     out = tmp_path / "run"
     args = ["edit", "--model", str(world / "models/gpt2"), "--method", "rome", "--records",
@@ -33,7 +33,7 @@ def test_edit_save_model_reloads_and_answers_the_new_object(tiny_world, tmp_path
     tok = load_tokenizer(out / "model")
     req = load_counterfact(world / "counterfact.json")[0].request
     base = AutoModelForCausalLM.from_pretrained(world / "models/gpt2")
-    assert _prob(edited, tok, req) > 0.5 > _prob(base, tok, req)                # it answers the new object
+    assert target_probability(edited, tok, req) > 0.5 > target_probability(base, tok, req)                # it answers the new object
     # the same command again resumes (nothing left to edit) and changes nothing
     before = (out / "run/ckpt_3/deltas.safetensors").read_bytes()
     rc, _, err = run(capsys, *args)

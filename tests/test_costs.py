@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from deltaedit.costs import cost_table, edit_seconds, load_benchmarks, logged_work
+from deltaedit.study.costs import cost_table, edit_seconds, load_benchmarks, logged_work
 from deltaedit.logs import work_timer
 
 

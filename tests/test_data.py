@@ -32,7 +32,7 @@ def test_counterfact_easyedit_format_real_file(shared_data):
 
 
 def test_zsre_real_file(shared_data):
-    """The references' ZsRE dataset classes edit toward answers[0] and keep every record (ALGORITHMS.md §10.3)."""
+    """The references' ZsRE dataset classes edit toward answers[0] and keep every record (docs/scores.md#zsre)."""
     path = shared_data / "zsre/zsre_mend_train-1k.json"
     raw = json.loads(path.read_text())
     recs = load_zsre(path)

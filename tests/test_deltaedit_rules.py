@@ -35,7 +35,7 @@ def test_paper_rule_worked_by_hand():
 
 
 def test_code_rule_worked_by_hand():
-    """The released code's rule (§8.3) with δ = 0.5, η = 1 and 3 warm-up edits instead of 20:
+    """The released code's rule (docs/methods.md#deltaedit) with δ = 0.5, η = 1 and 3 warm-up edits instead of 20:
     e1 x=0   Δ_hist k = 0: nothing recorded
     e2 x=2   first observation: m=2, v=0
     e3 x=4   warm-up: m=3, v=.5·(4−3)² = .5

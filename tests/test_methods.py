@@ -11,7 +11,7 @@ from deltaedit.hooks import Capture
 from deltaedit.methods import EditContext, get_method, list_methods
 from deltaedit.methods.deltaedit import influence_basis
 from deltaedit.models import adapter_for, applied, apply_deltas, bias_key, get_module, read_weight, weight_shape
-from deltaedit.runner import _prob
+from deltaedit.eval.scoring import target_probability
 from deltaedit.stats import second_moments
 from deltaedit.types import EditRequest
 from tests.conftest import CUDA, MODEL_BUILDERS
@@ -59,18 +59,18 @@ def test_method_leaves_model_untouched_and_deltas_raise_target(arch, name):
     state = method.init_state(model, hp, ctx)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     req = REQS[0]
-    p0 = _prob(model, TOK, req)
+    p0 = target_probability(model, TOK, req)
     deltas, trace = method.compute_deltas(model, TOK, [req], hp, state, ctx)
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), f"{name} changed {k}"
     assert all(p.grad is None for p in model.parameters())
-    has_bias = name == "ft" and arch.startswith("gpt2")   # FT trains every parameter of the module (§2)
+    has_bias = name == "ft" and arch.startswith("gpt2")   # FT trains every parameter of the module (docs/methods.md#ft)
     assert set(deltas) == set(hp.layers) | ({bias_key(hp.layers[0])} if has_bias else set())
     for l, d in deltas.items():
         shape = weight_shape(model, l) if isinstance(l, int) else (weight_shape(model, hp.layers[0])[0],)
         assert d.shape == shape and torch.isfinite(d).all()
     with applied(model, deltas):
-        p1 = _prob(model, TOK, req)
+        p1 = target_probability(model, TOK, req)
     assert p1 > p0, f"{name}: target probability {p0:.4f} -> {p1:.4f}"
     total = method.finalize(model, deltas, hp, state)
     assert set(total) == set(deltas)

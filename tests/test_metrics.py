@@ -100,7 +100,7 @@ def test_counterfact_top_and_larger():
 
 
 def test_specificity_uses_the_unedited_prediction_not_the_dataset_object():
-    """The paper scores neighbours against the model's own o^c (PAPER §A.2); here the unedited model
+    """The paper scores neighbours against the model's own o^c (the paper, §A.2); here the unedited model
     predicts z, not the dataset's x, for the neighbour prompts."""
     rec = _cf_record()
     m = Bigram({("is", "z"): 3.0, ("is", "x"): 1.0})

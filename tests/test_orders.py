@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from deltaedit.eval.summary import bootstrap_ci, bootstrap_ci_orders
-from deltaedit.orders import load_record_values, pool_curves, pooled_table1
-from deltaedit.report import load_scores
+from deltaedit.study.orders import load_record_values, pool_curves, pooled_table1
+from deltaedit.study.tables import load_scores
 
 
 def test_ci_over_orders_is_the_records_bootstrap_for_one_order_and_zero_for_identical_constants():

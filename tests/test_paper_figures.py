@@ -5,9 +5,9 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from deltaedit.paper_figures import (figure1, figure2, figure4a, fired_share, load_triggers, noise_by_layer,
+from deltaedit.study.figures import (figure1, figure2, figure4a, fired_share, load_triggers, noise_by_layer,
                                      paper_equivalent, pooled_fired_share, trigger_rate)
-from deltaedit.report import load_scores, new_figure, set_value_scale, table1
+from deltaedit.study.tables import load_scores, new_figure, set_value_scale, table1
 
 matplotlib.use("Agg")
 

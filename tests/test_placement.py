@@ -3,7 +3,7 @@ the edited layers kept in fp32 on the tiny models."""
 import pytest
 import torch
 
-from deltaedit.placement import estimate, placement_plan, published_sizes
+from deltaedit.workflow.placement import estimate, placement_plan, published_sizes
 
 
 def test_published_sizes_give_the_published_parameter_counts():
@@ -49,7 +49,7 @@ def test_bf16_weights_with_fp32_edited_layers_edit_like_fp32():
     Frobenius norm) of fp32's."""
     from deltaedit.methods import get_method
     from deltaedit.models import applied, keep_fp32
-    from deltaedit.runner import _prob
+    from deltaedit.eval.scoring import target_probability
     from tests.conftest import MODEL_BUILDERS
     from tests.test_methods import HP, REQS, TOK, context
 
@@ -61,14 +61,14 @@ def test_bf16_weights_with_fp32_edited_layers_edit_like_fp32():
     assert half.transformer.h[0].mlp.c_proj.weight.dtype == torch.float32
     assert half.transformer.h[0].mlp.c_fc.weight.dtype == torch.bfloat16
     ctx = context(ref, hp.layers)                            # C0 and templates of the fp32 model for both
-    p0 = _prob(ref, TOK, REQS[0])
+    p0 = target_probability(ref, TOK, REQS[0])
     d32, _ = m.compute_deltas(ref, TOK, [REQS[0]], hp, m.init_state(ref, hp, ctx), ctx)
     d16, _ = m.compute_deltas(half, TOK, [REQS[0]], hp, m.init_state(half, hp, ctx), ctx)
     for l in hp.layers:
         assert d16[l].dtype == torch.float32
         assert (d16[l] - d32[l]).norm() / d32[l].norm() < 0.1
     with applied(ref, d32):
-        p32 = _prob(ref, TOK, REQS[0])
+        p32 = target_probability(ref, TOK, REQS[0])
     with applied(half, d16):
-        p16 = _prob(half, TOK, REQS[0])
+        p16 = target_probability(half, TOK, REQS[0])
     assert p32 > 1.5 * p0 and abs(p16 - p32) / p32 < 0.1

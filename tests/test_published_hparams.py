@@ -1,8 +1,8 @@
 """The published GPT2-XL and Llama3-8B hyperparameters, value by value.
 
-The table below is written from the papers and the reference JSON files as ALGORITHMS.md restates them
-(§2 FT, §3 ROME, §4 MEMIT, §5.2 AlphaEdit, §6 PRUNE, §7 RECT, §8.2-8.3 DeltaEdit; DeltaEdit's v_loss_layer
-35 on Llama is the released file's leftover, §8.4.11 — the loss is read at the real output here). Every
+The table below is written from the papers and the released hparams files (docs/methods.md gives each
+method's hparams and their meaning; DeltaEdit's v_loss_layer 35 on Llama is the released file's leftover
+from a deeper model — the loss is read at the real output here, docs/methods.md#fidelity). Every
 value of a shipped file must be the one in the table, and every value in the table must be what the
 shipped file resolves to (defaults included), so a changed file or default fails here by name.
 """
@@ -56,7 +56,7 @@ def test_published_file_matches_the_table(method, model):
 
 def test_template_sets_are_the_references():
     """ROME: "{}" + 10 samples of 5 tokens + 10 of 10 (context_template_length_params [[5, 10], [10, 10]]);
-    the MEMIT family: "{}" + 5 samples of 10 tokens (§1.1)."""
+    the MEMIT family: "{}" + 5 samples of 10 tokens (docs/methods.md#context-templates)."""
     assert get_method("rome").templates == ROME_TEMPLATES == ((5, 10), (10, 10))
     for m in ("ft", "memit", "prune", "rect", "alphaedit", "deltaedit"):
         assert get_method(m).templates == MEMIT_TEMPLATES == ((10, 5),)
@@ -64,6 +64,6 @@ def test_template_sets_are_the_references():
 
 def test_deltaedit_rules_are_the_paper_and_the_code():
     """Paper (Algorithm 1): first 5 edits skip, ≤ ¾·dim(α) directions, non-zero eigenvalues. Released code
-    (§8.3): counter > 20, at most d/4 directions (q = space·d, space 0.25), eigenvalues > 0.1 absolute."""
+    (docs/methods.md#deltaedit): counter > 20, at most d/4 directions (q = space·d, space 0.25), eigenvalues > 0.1 absolute."""
     assert RULES["paper"]["warmup"] == 5 and RULES["paper"]["max_removed_frac"] == 0.75
     assert RULES["code"] == dict(warmup=20, max_removed_frac=0.25, eig_threshold=0.1, eig_relative=False)

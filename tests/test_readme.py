@@ -1,4 +1,4 @@
-"""The README's library example runs as written (on the tiny world instead of the main job's small one)."""
+"""The README's first edit runs as written (on the tiny world instead of the main job's small one)."""
 import re
 from pathlib import Path
 
@@ -9,9 +9,9 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def _library_block() -> str:
     text = README.read_text()
-    section = text.split("## Library API", 1)[1].split("\n## ", 1)[0]
+    section = text.split("## A first edit", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert len(blocks) == 1, "the Library API section has one Python example"
+    assert len(blocks) == 1, "the first-edit section has one Python example"
     return blocks[0]
 
 
@@ -34,7 +34,7 @@ def test_readme_commands_name_existing_things():
     root = README.parent
     for preset in ("factworld", "smoke", "scout", "factworld-full", "paper"):
         assert (root / "workflow/presets" / f"{preset}.yaml").exists(), preset
-    for page in re.findall(r"\((docs/[a-z_]+\.md)\)", text):
+    for page in re.findall(r"\((docs/[a-z_-]+\.md)[)#]", text):
         assert (root / page).exists(), page
     for profile in ("slurm", "slurm-4090"):
         assert f"--profile {profile}" in text and (root / "profiles" / profile / "config.yaml").exists()

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from deltaedit.eval.analysis import drift, last_hidden, plot_tsne, tsne_pairs
-from deltaedit.report import eta_table, general_table, load_general, load_scores, plot_eta, plot_general
+from deltaedit.study.tables import eta_table, general_table, load_general, load_scores, plot_eta, plot_general
 from tests.conftest import tiny_gpt2
 from tests.test_metrics import word_tokenizer
 
@@ -63,3 +63,32 @@ def test_drift_is_the_median_relative_displacement(tmp_path):
     assert pts["x"].shape == (24, 2)
     plot_tsne(pts, 12, "t", tmp_path / "t.png")
     assert (tmp_path / "t.png").stat().st_size > 1000
+
+
+def test_the_report_front_page_leads_with_verdicts_table1_and_fig1(tmp_path):
+    from docutils.core import publish_parts
+
+    from deltaedit.study.front import front_page
+    from deltaedit.study.tables import table1, write_table
+
+    for method, eff in (("memit", 100.0), ("alphaedit", 50.0)):
+        summary = {m: {"mean": eff, "ci_low": eff - 1, "ci_high": eff, "n": 2}
+                   for m in ("efficacy_top", "generalization_top", "specificity_top", "efficacy_larger")}
+        _write(tmp_path / "scores" / "m" / "counterfact" / method / "4.json",
+               {"n_edits": 4, "summary": summary, "diagnostics": {}})
+    write_table(table1(load_scores(sorted(tmp_path.rglob("*.json")))), tmp_path / "table1")
+    png = tmp_path / "fig1.png"
+    png.write_bytes(b"\x89PNG fake bytes")
+    _write(tmp_path / "claims.json", {"verdicts": {"a": "holds", "c": "does not hold"}, "models": {}})
+    run = {"preset": "smoke", "models": ["m"], "methods": ["memit", "alphaedit"], "datasets": ["counterfact"],
+           "checkpoints": [2, 4], "long_runs": {"models": ["m"], "datasets": ["counterfact"], "methods": ["memit"],
+                                                "checkpoints": [6]}}
+    out = tmp_path / "front.rst"
+    front_page(run, tmp_path / "table1.csv", png, tmp_path / "claims.json", out)
+    text = out.read_text()
+    assert text.index("What this run found") < text.index("(a) noise_E rises") < text.index("Table 1 in brief") \
+        < text.index("data:image/png;base64,") < text.index("What was run")
+    assert "does not hold" in text and "100.0 [99.0, 100.0]" in text and "50.0 [49.0, 50.0]" in text
+    assert "go on to [6] edits" in text and "memit" in text.split("Long runs:")[1]
+    html = publish_parts(text, writer="html")["html_body"]                  # valid reStructuredText
+    assert "<table" in html and "<img" in html and "System Message" not in html

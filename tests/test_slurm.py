@@ -1,4 +1,4 @@
-"""`snakemake --profile slurm` for the paper preset, submitted to a fake SLURM (ECOSYSTEM.md §2.4).
+"""`snakemake --profile slurm` for the paper preset, submitted to a fake SLURM.
 
 Fake `sbatch` records its arguments and reports the job COMPLETED without running it; the jobs' outputs
 are then missing, so the run ends in errors, but every job whose inputs exist has been submitted, and the
@@ -6,6 +6,7 @@ test reads what was asked of SLURM: the partition and exactly one GPU of the pro
 rules, no GPU for the CPU rules.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,24 +57,70 @@ def fake_slurm(tmp: Path) -> dict:
     return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_SLURM": str(tmp)}
 
 
-@pytest.mark.parametrize("profile,gpu_model", [("slurm", "a100"), ("profiles/slurm-4090", "rtx4090")])
-def test_paper_preset_submits_gpu_rules_with_one_gpu_of_the_profiles_model(tmp_path, profile, gpu_model):
-    if shutil.which("bash") is None:
-        pytest.skip("needs bash for the fake SLURM commands")
+README = ROOT / "README.md"
+GPU_MODEL = {"slurm": "a100", "slurm-4090": "rtx4090"}
+
+
+def readme_profile_commands() -> dict[str, list[str]]:
+    """Every `snakemake --profile <name>` command line of the README's code blocks, by profile name."""
+    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(), re.S)
+    lines = [ln.split("#")[0].split() for b in blocks for ln in b.splitlines()]
+    return {ln[2]: ln for ln in lines if ln[:2] == [".venv/bin/snakemake", "--profile"] and len(ln) >= 3}
+
+
+def test_readme_names_every_cluster_profile_by_the_one_convention():
+    """A cluster profile lives in profiles/<name>/ and a link <name> at the root makes `--profile <name>` work."""
+    commands = readme_profile_commands()
+    shipped = {p.name for p in (ROOT / "profiles").iterdir() if p.name != "default"}   # default: the workflow profile
+    assert set(commands) == shipped == set(GPU_MODEL)
+    for name in shipped:
+        link = ROOT / name
+        assert link.is_symlink() and link.resolve() == (ROOT / "profiles" / name).resolve(), name
+
+
+def workflow_copy(tmp_path: Path) -> Path:
+    """The repository's workflow files and profile links in a scratch folder (so the repository stays clean)."""
     work = tmp_path / "wf"
     work.mkdir()
-    for name in ("Snakefile", "config.yaml", "workflow", "profiles"):
+    for name in ("Snakefile", "config.yaml", "workflow", "profiles", *GPU_MODEL):
         src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
-    (work / "slurm").symlink_to("profiles/slurm")
+        if src.is_symlink():
+            (work / name).symlink_to(os.readlink(src))
+        else:
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+    return work
+
+
+def as_typed(command: list[str]) -> list[str]:
+    return [SNAKEMAKE, *command[1:]]          # .venv/bin/snakemake is this interpreter's snakemake
+
+
+@pytest.mark.parametrize("profile", sorted(GPU_MODEL))
+def test_readme_profile_command_plans_the_paper_preset_for_both_models(tmp_path, profile):
+    """The README's command as printed, with -n: the profile selects the paper preset for GPT2-XL and Llama3-8B."""
+    work = workflow_copy(tmp_path)
+    r = subprocess.run([*as_typed(readme_profile_commands()[profile]), "-n"], cwd=work,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    for model in ("gpt2-xl", "llama3-8b"):
+        assert f"results/edits/{model}/counterfact/alphaedit" in r.stdout, model
+
+
+@pytest.mark.parametrize("profile", sorted(GPU_MODEL))
+def test_paper_preset_submits_gpu_rules_with_the_gpus_of_the_profiles_model(tmp_path, profile):
+    if shutil.which("bash") is None:
+        pytest.skip("needs bash for the fake SLURM commands")
+    gpu_model = GPU_MODEL[profile]
+    work = workflow_copy(tmp_path)
     # inputs of the editing jobs exist (placeholders), except the ZsRE data: its download is a CPU job
     for rel in ("resources/data/multi_counterfact.json", "resources/stats/gpt2-xl.pt", "resources/stats/llama3-8b.pt",
                 *(f"resources/templates/{m}/{t}.json" for m in ("gpt2-xl", "llama3-8b") for t in ("10x5", "5x10-10x10"))):
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
         (work / rel).write_text("placeholder")
     env = fake_slurm(tmp_path)
-    # the command as typed by the users: the profile itself selects the paper preset
-    r = subprocess.run([SNAKEMAKE, "--profile", profile, "--keep-going",
+    # the README's command as typed (the profile itself selects the paper preset), with what a fake SLURM needs:
+    # no waiting for outputs that a fake job never writes
+    r = subprocess.run([*as_typed(readme_profile_commands()[profile]), "--keep-going",
                         "--latency-wait", "0", "--retries", "0", "--slurm-init-seconds-before-status-checks", "1"],
                        cwd=work, env=env, capture_output=True, text=True, timeout=300)
     log = (tmp_path / "sbatch.log").read_text().splitlines() if (tmp_path / "sbatch.log").exists() else []
@@ -91,8 +138,8 @@ def test_paper_preset_submits_gpu_rules_with_one_gpu_of_the_profiles_model(tmp_p
     for rule in gpu_rules:
         for line in by_rule[rule]:
             # the 4090 profile (24 GB cards, Llama3-8B in bf16 with its edited layers in fp32) spreads a Llama
-            # editing job over two cards by the memory estimate (deltaedit.placement); every other job has one
-            n = 2 if profile.endswith("4090") and f"rule_{rule}_wildcards_llama3-8b" in line and rule == "edit_run" else 1
+            # editing job over two cards by the memory estimate (deltaedit.workflow.placement); every other job has one
+            n = 2 if profile == "slurm-4090" and f"rule_{rule}_wildcards_llama3-8b" in line and rule == "edit_run" else 1
             assert line.count("--gpus") + line.count("--gres") == 1 and f"--gpus={gpu_model}:{n}" in line, line
             assert "-p gpu" in line, line
     (dl,) = by_rule["download_data"]

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from deltaedit.cli import main
-from deltaedit.tune import grid_points, held_out, parse_grid
+from deltaedit.study.tune import grid_points, held_out, parse_grid
 
 
 def test_grid_is_the_product_in_the_given_order_with_typed_values():

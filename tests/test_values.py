@@ -1,4 +1,4 @@
-"""Target-value optimisation (ALGORITHMS.md §1.3) on tiny random models."""
+"""Target-value optimisation (docs/methods.md#the-target-value-z) on tiny random models."""
 import pytest
 import torch
 

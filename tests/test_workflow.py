@@ -92,6 +92,12 @@ def test_smoke_preset_produces_every_table_figure_and_report(smoke_run):
     assert noedit["summary"]["specificity_top"]["mean"] == 100                      # nothing was edited
     r = snakemake("--cores", "1", "--config", "preset=smoke", "--report", "report.html", cwd=work)
     assert r.returncode == 0 and (work / "report.html").stat().st_size > 10_000, r.stderr[-2000:]
+    report = (work / "report.html").read_text()       # the front page leads with what the run found
+    assert "What this run found" in report and "Table 1 in brief" in report and "go on to [6] edits" in report
+    # the run plan lists exactly the benchmark files the jobs wrote (rule costs reads them)
+    from deltaedit.workflow.plan import Plan, load_config
+    written = {str(p.relative_to(work)) for p in (work / "benchmarks").rglob("*.tsv")} - {"benchmarks/costs/all.tsv"}
+    assert set(Plan(load_config({"preset": "smoke"}, work)).benchmark_files()) == written
 
 
 @pytest.mark.slow
@@ -105,7 +111,8 @@ def test_changing_table_or_figure_code_reruns_only_that_rule(smoke_run, tmp_path
     path.write_text(path.read_text() + "# a change to the table / figure code\n")
     r = snakemake("-n", "--config", "preset=smoke", cwd=work)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert _planned(r.stdout) == {rule, "costs", "all"}      # costs runs last and reads every job's benchmark
+    # costs runs last and reads every job's benchmark; the report's front page shows Table 1, Fig. 1 and the claims
+    assert _planned(r.stdout) == {rule, "report_front", "costs", "all"}
 
 
 def _planned(stdout: str) -> set[str]:
@@ -118,7 +125,7 @@ def _planned(stdout: str) -> set[str]:
 def test_one_job_per_run_scores_like_one_job_per_checkpoint(smoke_run):
     """score_run scores every checkpoint of a run in one process; scoring a checkpoint alone (the former
     one-job-per-checkpoint layout) gives the same scores, diagnostics and general capability."""
-    from deltaedit.pipeline import score_job
+    from deltaedit.workflow.jobs import score_job
     work, tmp = smoke_run, smoke_run / "alone"
     world = work / "resources/factworld/tiny"
     for dataset, method, n in (("counterfact", "deltaedit", 2), ("zsre", "alphaedit", 4), ("counterfact", "noedit", 4)):
@@ -175,7 +182,7 @@ class Nudge(Method):
 
 
 def test_a_registered_throwaway_method_flows_through_a_dry_run(tmp_path):
-    """README "Extending": one module + its hparams + one config entry."""
+    """docs/extending.md: one module + its hparams + one config entry."""
     (tmp_path / "hparams").mkdir()
     (tmp_path / "hparams" / "factworld-tiny-gpt2.yaml").write_text("layers: [0]\nscale: 2.0\n")
     plugin = tmp_path / "nudge.py"

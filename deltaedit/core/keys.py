@@ -1,4 +1,4 @@
-"""Keys (ALGORITHMS.md §1.2): the input of the MLP output projection at the subject's last token.
+"""Keys (docs/methods.md#keys): the input of the MLP output projection at the subject's last token.
 
 The templates come in groups: ["{}"] and the generated prefixes. A key is averaged within each group
 and then across groups, k = ½ (k_plain + mean_prefixed k), so the plain prompt weighs as much as all
@@ -27,7 +27,7 @@ def template_keys(model, tok, request: EditRequest, layers: list[int], templates
                   out_site: str | None = None) -> tuple[dict[int, torch.Tensor], torch.Tensor | None]:
     """One forward pass over the filled templates: the key of every template at every layer
     ({layer: [n_templates, m]}, float32) and, with `out_site`, that module's output at the subject's last
-    token of the plain "{}" row ([d]) — the current value the residual of §1.5 is measured against."""
+    token of the plain "{}" row ([d]) — the current value the residual of docs/methods.md#spreading-over-layers is measured against."""
     ad = adapter_for(model)
     rows = [prompt_ids(tok, t.format(request.filled)) for t in templates]
     idx = torch.tensor([subject_last_index(tok, t, request) for t in templates])

@@ -1,8 +1,8 @@
 """Delta post-processors (Deltas -> Deltas) that PRUNE and RECT compose onto MEMIT.
 
-* `rect_sparsify` (RECT, ALGORITHMS.md §7): keep only the entries of an edit's Δ whose relative change
+* `rect_sparsify` (RECT, docs/methods.md#rect): keep only the entries of an edit's Δ whose relative change
   |Δ_ij / W_ij| is among the top `keep_percent` %, W being the current weight.
-* `prune_restrain` (PRUNE, §6): in the SVD of the accumulated edit ΔW = U Σ Vᵀ, every singular value
+* `prune_restrain` (PRUNE, docs/methods.md#prune): in the SVD of the accumulated edit ΔW = U Σ Vᵀ, every singular value
   σ ≥ σ_max(W0) becomes log_b(σ) − log_b(σ_max) + σ_max; smaller ones are kept. This bounds the
   condition number of W0 + ΔW without touching small, fact-specific directions.
 """

@@ -1,9 +1,9 @@
 """Closed-form updates, pure linear algebra in the math orientation (Δ: [d, m], keys: [m, n]).
 
-* `rank_one`         ROME (§3):      Δ = (v* − W k* − b) uᵀ / (uᵀ k*), u = C0⁻¹ k̄ (or k̄)
-* `ridge_with_cov`   MEMIT (§4):     Δ = R Kᵀ (λ C0 + K Kᵀ)⁻¹                       (fp64 solve)
-* `projected_ridge`  AlphaEdit (§5): Δ = R Kᵀ Û (Ûᵀ (K Kᵀ + Cp) Û + L2 I_r)⁻¹ Ûᵀ   (fp64, r×r)
-  the exact r×r form of Δ = R Kᵀ P (K Kᵀ P + Cp P + L2 I)⁻¹ with P = Û Ûᵀ (§5.3): the solution of
+* `rank_one`         ROME (docs/methods.md#rome):      Δ = (v* − W k* − b) uᵀ / (uᵀ k*), u = C0⁻¹ k̄ (or k̄)
+* `ridge_with_cov`   MEMIT (docs/methods.md#memit):     Δ = R Kᵀ (λ C0 + K Kᵀ)⁻¹                       (fp64 solve)
+* `projected_ridge`  AlphaEdit (docs/methods.md#alphaedit): Δ = R Kᵀ Û (Ûᵀ (K Kᵀ + Cp) Û + L2 I_r)⁻¹ Ûᵀ   (fp64, r×r)
+  the exact r×r form of Δ = R Kᵀ P (K Kᵀ P + Cp P + L2 I)⁻¹ with P = Û Ûᵀ (docs/methods.md#alphaedit): the solution of
   (P X + L2 I) Y = P K Rᵀ lies in col(P), so Y = Û y with (Ûᵀ X Û + L2 I) y = Ûᵀ K Rᵀ.
 Every solve checks its result; a singular or non-finite system raises `SingularSystem`.
 """
@@ -57,7 +57,7 @@ def projected_ridge(resid: torch.Tensor, keys: torch.Tensor, basis: torch.Tensor
                     l2: float) -> tuple[torch.Tensor, torch.Tensor]:
     """AlphaEdit in the r×r form. basis Û [m, r]; cp_proj = Ûᵀ Cp Û [r, r] (Cp = Σ past K Kᵀ).
 
-    Returns (Δ [d, m], β [m, n]) with Δ = R βᵀ: β_j is edit j's activation vector (DeltaEdit §8.1)."""
+    Returns (Δ [d, m], β [m, n]) with Δ = R βᵀ: β_j is edit j's activation vector (DeltaEdit docs/methods.md#deltaedit)."""
     u = basis.double()
     ku = u.T @ keys.double()                              # Ûᵀ K  [r, n]
     a = ku @ ku.T + cp_proj.double() + l2 * torch.eye(u.shape[1], dtype=torch.float64, device=u.device)

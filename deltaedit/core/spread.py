@@ -1,6 +1,6 @@
-"""The MEMIT-family edit (ALGORITHMS.md §1.5), shared by MEMIT, PRUNE, RECT, AlphaEdit and DeltaEdit.
+"""The MEMIT-family edit (docs/methods.md#spreading-over-layers), shared by MEMIT, PRUNE, RECT, AlphaEdit and DeltaEdit.
 
-1. z*_j for every request at the block output of the last edited layer L* (§1.3).
+1. z*_j for every request at the block output of the last edited layer L* (docs/methods.md#the-target-value-z).
 2. For each edited layer l_i in increasing order: keys K_i on the current model, the current L* output
    h_j, residual R_i = (z* − h) / (L − i), Δ_i = solve(l_i, K_i, R_i); apply Δ_i at once so later keys
    and residuals see it. The model is restored exactly on exit — the caller applies the deltas.
@@ -28,7 +28,7 @@ Chooser = Callable[[list[tuple[dict[int, torch.Tensor], torch.Tensor]]], Callabl
 
 @dataclass(frozen=True)
 class ValueHParams(HParams):
-    """The value-optimisation settings every locate-then-edit method shares (§1.3)."""
+    """The value-optimisation settings every locate-then-edit method shares (docs/methods.md#the-target-value-z)."""
     layers: list[int] = field(default_factory=list)
     v_lr: float = 0.5
     v_num_grad_steps: int = 20

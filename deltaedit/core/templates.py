@@ -1,4 +1,4 @@
-"""Context templates: short prefixes sampled from the unedited model (ALGORITHMS.md §1.1).
+"""Context templates: short prefixes sampled from the unedited model (docs/methods.md#context-templates).
 
 A template set is a property of the method: a tuple of (length in tokens, number of samples) pairs.
   MEMIT family (MEMIT, PRUNE, RECT, AlphaEdit, DeltaEdit): ((10, 5),)  -> "{}" + 5 prefixes of 10 tokens
@@ -15,6 +15,10 @@ import torch
 TemplateSet = tuple[tuple[int, int], ...]
 MEMIT_TEMPLATES: TemplateSet = ((10, 5),)
 ROME_TEMPLATES: TemplateSet = ((5, 10), (10, 10))
+
+
+# Seed words of hub models' context templates, as the references sample them (MEMIT §3.3 / the paper, §A.1).
+HUB_TEMPLATE_WORDS = ["The", "Therefore", "Because", "I", "You"]
 
 
 def template_set_name(spec: TemplateSet) -> str:

@@ -1,4 +1,4 @@
-"""Target-value optimisation z* (ALGORITHMS.md §1.3) — the one copy every method uses.
+"""Target-value optimisation z* (docs/methods.md#the-target-value-z) — the one copy every method uses.
 
 A free vector δ ∈ R^d is added to the output of a module (the block output of layer L* for the
 MEMIT family, the MLP output for ROME) at the subject's last token of every prompt, and optimised
@@ -45,7 +45,7 @@ class ValueResult:
 
 
 def subject_last_index(tok, template: str, request: EditRequest) -> int:
-    """Index of the subject's last token in ``template.format(request.filled)`` (ALGORITHMS.md §0)."""
+    """Index of the subject's last token in ``template.format(request.filled)`` (docs/methods.md#conventions)."""
     head = request.prompt[: request.prompt.index("{}")] + request.subject
     return len(tok(template.format(head))["input_ids"]) - 1
 

@@ -144,7 +144,7 @@ def _counterfact_parser(data: list, fmt: str):
 
 def load_zsre(path, limit: int | None = None, on_invalid: str = "raise") -> list[EditRecord]:
     """ZsRE in MEND format (zsre_mend_eval.json): question `src` about `subject`, edited toward
-    `answers[0]` as the references' ZsRE datasets do (ALGORITHMS.md §10.3), `rephrase`, and the locality
+    `answers[0]` as the references' ZsRE datasets do (docs/scores.md#zsre), `rephrase`, and the locality
     question `loc` with its gold answer `loc_ans`. `alt` is MEND's training field: it is not read, so a
     record with an empty `alt` is a valid record. ZsRE's token accuracy has no "true" target; the
     request's `target_true` is `pred` (the model's answer MEND recorded) where present, for display only."""

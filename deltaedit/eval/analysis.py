@@ -1,4 +1,4 @@
-"""What editing does to the model beyond the scores: hidden-representation drift (PAPER.txt Figures 4b and 8,
+"""What editing does to the model beyond the scores: hidden-representation drift (the paper's Figures 4b and 8,
 a t-SNE of factual prompts before and after editing) and case-study generations (Tables 4–5)."""
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def tsne_pairs(base: torch.Tensor, edited: dict[str, torch.Tensor], seed: int = 
 
 
 def plot_tsne(points: dict[str, np.ndarray], n: int, title: str, path: str | Path) -> None:
-    from deltaedit.report import new_figure, save_figure
+    from deltaedit.eval.plots import new_figure, save_figure
 
     names = list(points)
     fig, axes = new_figure(len(names), width=3.2)

@@ -1,7 +1,7 @@
-"""General capability with lm-eval on the in-memory (edited) model — PAPER.txt §5, Figures 3 and 7.
+"""General capability with lm-eval on the in-memory (edited) model — the paper, §5, Figures 3 and 7.
 
 The paper reports F1 on CoLA, MMLU, MRPC, NLI, RTE and SST-2, scored as multiple choice by log-likelihood
-(the `f1_new` form of the reference evaluation, ECOSYSTEM.md §3.2): binary F1 of the second choice for the
+(the `f1_new` form of AlphaEdit's GLUE evaluation): binary F1 of the second choice for the
 two-class tasks, macro F1 for MMLU's four classes. Data never come from the hub here: the paper tasks read
 AlphaEdit's class-balanced subsets from a directory the caller names (`glue_eval_alphaedit/json`), and the
 fact world gets tasks built from its own facts (multiple choice over a relation's objects, for facts that

@@ -1,13 +1,13 @@
 """CounterFact and ZsRE scores per record, computed in a few padded batches.
 
-CounterFact (PAPER.txt §A.2, eq. 25–30; ALGORITHMS.md §10.1):
+CounterFact (the paper, §A.2, eq. 25–30; docs/scores.md#counterfact):
   top    — Efficacy/Generalization: every token of o* is the argmax after the rewrite/paraphrase prompts;
            Specificity: every token of o^c is the argmax after the neighbourhood prompts.
   larger — Efficacy/Generalization: NLL(o*) < NLL(o); Specificity: NLL(o^c) < NLL(o*).
   o^c on neighbourhood prompts is, as the paper did, the *unedited model's own* greedy prediction
   (`unedited_predictions`), with as many tokens as the true object; pass `reference=None` for the
   dataset's true object instead (the AlphaEdit/MEMIT tables' definition).
-ZsRE (ALGORITHMS.md §10.3): token-level accuracy of the new answer (rewrite, rephrase) and of the gold
+ZsRE (docs/scores.md#zsre): token-level accuracy of the new answer (rewrite, rephrase) and of the gold
   locality answer; per record the mean over tokens.
 """
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Batched teacher-forced scoring of target continuations — the one primitive every metric uses.
 
 For a prompt x and target tokens t_1..t_n, one forward pass over [x, t_1..t_{n-1}] (right padded, many
-pairs per batch) gives, at position |x|-1+j, the distribution of t_j (ALGORITHMS.md §10.1):
+pairs per batch) gives, at position |x|-1+j, the distribution of t_j (docs/scores.md#counterfact):
   * the per-token mean NLL  −(1/n) Σ_j log p(t_j | x, t_<j)       ("larger" metrics, eq. 28–30)
   * whether every t_j is the argmax                                ("top" metrics, eq. 25–27)
-  * the per-token 0/1 argmax hits                                  (ZsRE token accuracy, §10.3)
+  * the per-token 0/1 argmax hits                                  (ZsRE token accuracy, docs/scores.md#zsre)
 Targets are token ids (tokenised with a leading space and without special tokens) and prompts are
 tokenised with the tokenizer's own special tokens, so a BOS-adding tokenizer is handled.
 """
@@ -24,7 +24,7 @@ class TargetScore:
 
 
 def target_ids(tok, text: str) -> list[int]:
-    """Token ids of a continuation: a leading space, no special tokens (ALGORITHMS.md §0, §10.3)."""
+    """Token ids of a continuation: a leading space, no special tokens (docs/methods.md#conventions, docs/scores.md#zsre)."""
     ids = tok(" " + text.strip(), add_special_tokens=False)["input_ids"]
     if not ids:
         raise ValueError(f"target {text!r} tokenises to nothing")
@@ -36,7 +36,7 @@ def prompt_ids(tok, text: str) -> list[int]:
 
 
 def pad_right(rows: list[list[int]], pad: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded ids and attention mask [n, max_len] (ALGORITHMS.md §0: padding on the right)."""
+    """Right-padded ids and attention mask [n, max_len] (docs/methods.md#conventions: padding on the right)."""
     width = max(map(len, rows))
     ids = torch.full((len(rows), width), pad, dtype=torch.long)
     mask = torch.zeros_like(ids)
@@ -88,7 +88,7 @@ def _score(logp: torch.Tensor, n_prompt: int, t: list[int], device) -> TargetSco
 def greedy_tokens(model, tok, prompts: list[list[int]], n_tokens: list[int], batch_size: int = 64) -> list[list[int]]:
     """Greedy continuation of each prompt for n_tokens[i] steps (batched, right padded, no sampling).
 
-    Used to record the *unedited* model's own prediction o^c for the specificity metrics (PAPER §A.2:
+    Used to record the *unedited* model's own prediction o^c for the specificity metrics (the paper, §A.2:
     "we recalculated the actual o^c from the model")."""
     out = [list() for _ in prompts]
     cur = [list(p) for p in prompts]
@@ -102,3 +102,9 @@ def greedy_tokens(model, tok, prompts: list[list[int]], n_tokens: list[int], bat
             out[i].append(s.argmax[0])
             cur[i].append(s.argmax[0])
     return out
+
+
+def target_probability(model, tok, req) -> float:
+    """p(o* | prompt) of an edit request: the geometric mean over the new object's tokens."""
+    s = score_targets(model, tok, [prompt_ids(tok, req.filled)], [target_ids(tok, req.target_new)])[0]
+    return float(torch.exp(torch.tensor(-s.nll)))

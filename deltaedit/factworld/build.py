@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from deltaedit.factworld.pretrain import ModelSize, TrainConfig, pretrain, train_tokenizer
-from deltaedit.factworld.records import counterfact_records, write_json, zsre_records
+from deltaedit.data import write_json
+from deltaedit.factworld.records import counterfact_records, zsre_records
 from deltaedit.factworld.world import World, WorldSpec, background_corpus, corpus_epoch, make_world
 from deltaedit.logs import work_timer
 

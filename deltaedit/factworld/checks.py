@@ -3,9 +3,9 @@
 `fact_accuracy` measures top-1 (all target tokens argmax, teacher forced) of the true object on the main
 prompt, the paraphrase prompts and the neighbourhood prompts of CounterFact-format records.
 `editability` is the fact world's causal trace: for each layer L below the last, optimise an additive
-vector at the subject's last token on block L's output (ALGORITHMS.md §1.3) and count how often the
+vector at the subject's last token on block L's output (docs/methods.md#the-target-value-z) and count how often the
 new target becomes the top-1 prediction of the plain prompt. A model that reads facts at the last
-token through attention fails this at every layer (FACTWORLD.md §1).
+token through attention fails this at every layer (docs/factworld.md).
 """
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def editability(model, tok, records: list[EditRecord], n_facts: int = 200, layer
 
 def key_scales(model, tok, records: list[EditRecord], c0: dict, templates: list[str], n: int = 50,
                thresholds=(1e-3, 1e-2, 3e-2, 1e-1, 3e-1)) -> dict:
-    """The numbers that set λ, L2 and the null-space threshold for a small model (FACTWORLD.md §4–5).
+    """The numbers that set λ, L2 and the null-space threshold for a small model (docs/factworld.md).
 
     Per layer: the median s = kᵀ C0⁻¹ k of edit keys (a MEMIT edit with one key closes s / (λ + s) of
     the gap), and for relative null-space thresholds the null-space size r, the share of C0's trace and

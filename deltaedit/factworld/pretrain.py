@@ -2,7 +2,7 @@
 
 The tokenizer is a byte-level BPE trained on world text. It is wrapped so that it returns only
 ``input_ids`` and ``attention_mask``: a bare ``PreTrainedTokenizerFast`` also returns
-``token_type_ids``, which GPT-2 embeds, silently running the model off-distribution (FACTWORLD.md §2).
+``token_type_ids``, which GPT-2 embeds, silently running the model off-distribution (docs/factworld.md).
 Models are saved with ``save_pretrained`` so they load exactly like hub models via ``load_model``.
 """
 from __future__ import annotations

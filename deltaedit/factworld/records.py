@@ -8,11 +8,7 @@ record per fact of an editable subject, in a seeded order.
 """
 from __future__ import annotations
 
-import json
-import os
 import random
-import tempfile
-from pathlib import Path
 
 from deltaedit.factworld.world import World, fact_sentence
 
@@ -72,15 +68,3 @@ def zsre_records(world: World, seed: int = 0) -> list[dict]:
                     "alt": new, "answers": [new], "loc": r2.question.format(other),
                     "loc_ans": world.facts[other][r2.rid], "cond": f"{true} >> {new} || {src}"})
     return out
-
-
-def write_json(obj, path: str | Path) -> Path:
-    """Atomic write with a stable layout (same object, same bytes)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=1, ensure_ascii=False)
-        f.write("\n")
-    os.replace(tmp, path)
-    return path

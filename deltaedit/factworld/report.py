@@ -35,7 +35,7 @@ def markdown(summary: dict) -> str:
 
 
 def plot_editability(summary: dict, path: Path) -> None:
-    from deltaedit.report import new_figure, save_figure
+    from deltaedit.eval.plots import new_figure, save_figure
 
     fig, (ax,) = new_figure(width=5)
     for arch, m in summary["models"].items():

@@ -1,6 +1,6 @@
 """A seeded synthetic fact world: subjects with made-up names, facts, and text about them.
 
-Design (FACTWORLD.md; Allen-Zhu & Li, "Physics of Language Models 3.1"): a model stores a fact *at the
+Design (docs/factworld.md; Allen-Zhu & Li, "Physics of Language Models 3.1"): a model stores a fact *at the
 subject* — the premise of every locate-then-edit method — only when its pretraining text is augmented.
 So the text is biographies, freshly sampled for every epoch: every attribute of a subject, sentence
 order shuffled, template chosen at random per sentence, the full name in every sentence, and several

@@ -1,7 +1,7 @@
-"""AlphaEdit (ALGORITHMS.md §5): MEMIT's spreading with a null-space projected ridge solve.
+"""AlphaEdit (docs/methods.md#alphaedit): MEMIT's spreading with a null-space projected ridge solve.
 
 Per edited layer the state keeps Û (the basis of C0's approximate null space; P = Û Ûᵀ) and
-Ûᵀ Cp Û, the projected sum of past edits' K Kᵀ, so each solve is r×r (§5.3) and exact.
+Ûᵀ Cp Û, the projected sum of past edits' K Kᵀ, so each solve is r×r (docs/methods.md#alphaedit) and exact.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from deltaedit.stats import null_space_basis
 @dataclass(frozen=True)
 class AlphaEditHParams(ValueHParams):
     nullspace_threshold: float = 2e-2       # eigenvalues of C0 below this span the null space
-    nullspace_relative: bool = False        # True: threshold x λ_max(C0) (for small models, FACTWORLD §5)
+    nullspace_relative: bool = False        # True: threshold x λ_max(C0) (for small models, docs/factworld.md)
     L2: float = 10.0                        # weight of ‖ΔP‖²
 
     def validate(self, source):
@@ -52,7 +52,7 @@ class AlphaEdit(Method):
         return solve
 
     def accumulate(self, state, trace):
-        """Cp += K Kᵀ for this edit's keys (computed on the model as it was being edited, §5.2)."""
+        """Cp += K Kᵀ for this edit's keys (computed on the model as it was being edited, docs/methods.md#alphaedit)."""
         for l, keys in trace.keys.items():
             ku = state.tensors[f"basis.{l}"].double().T @ keys.double().cpu()
             state.tensors[f"cp_proj.{l}"] += ku @ ku.T

@@ -1,4 +1,4 @@
-"""DeltaEdit (PAPER Algorithm 1; ALGORITHMS.md §8): AlphaEdit whose influence vector α avoids the
+"""DeltaEdit (the paper's Algorithm 1; docs/methods.md#deltaedit): AlphaEdit whose influence vector α avoids the
 column space of past edits when the current key picks up abnormal noise from them.
 
 Per edit, with Δ_hist the accumulated update of the last edited layer L* and k_e the key there:
@@ -6,7 +6,7 @@ Per edit, with Δ_hist the accumulated update of the last edited layer L* and k_
   otherwise update m ← δm + (1−δ)x, v ← δv + (1−δ)(x − m)² (with the updated m).
   On trigger: D = Δ_hist Δ_histᵀ (eq. 18), eigenvectors Û of its non-zero eigenvalues, at most
   ¾·dim(α) of the largest (eq. 19), P_α = I − Û Ûᵀ (eq. 20); α ← P_α α after every step (eq. 21).
-  β is AlphaEdit's. `trigger: code` switches to the released code's rule (§8.3): two-sided
+  β is AlphaEdit's. `trigger: code` switches to the released code's rule (docs/methods.md#deltaedit): two-sided
   |‖n‖ − m| > η√v on the unsquared norm of the plain-prompt key, warm-up 20, statistics starting
   at the first non-zero Δ_hist, D += n nᵀ, eigenvalues > 0.1, at most d/4 directions removed.
 """

@@ -1,4 +1,4 @@
-"""FT (ALGORITHMS.md §2): constrained fine-tuning of one MLP output matrix on the edit prompt.
+"""FT (docs/methods.md#ft): constrained fine-tuning of one MLP output matrix on the edit prompt.
 
 As the baselines did, all target tokens are scored at the prompt's last position (a bag-of-tokens loss,
 not teacher forced), and Adam updates every parameter of that module, as the reference selects each

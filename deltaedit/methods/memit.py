@@ -1,4 +1,4 @@
-"""MEMIT (ALGORITHMS.md §4): ridge regression against the preserved-key statistics, spread over layers."""
+"""MEMIT (docs/methods.md#memit): ridge regression against the preserved-key statistics, spread over layers."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""PRUNE (ALGORITHMS.md §6): MEMIT edits; at evaluation the accumulated edit's large singular values
+"""PRUNE (docs/methods.md#prune): MEMIT edits; at evaluation the accumulated edit's large singular values
 are restrained (the running, unrestrained weights keep being edited)."""
 from __future__ import annotations
 

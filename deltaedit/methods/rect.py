@@ -1,4 +1,4 @@
-"""RECT (ALGORITHMS.md §7): MEMIT, then keep only the top share of each edit's relative changes."""
+"""RECT (docs/methods.md#rect): MEMIT, then keep only the top share of each edit's relative changes."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,7 +1,7 @@
-"""ROME (ALGORITHMS.md §3): one rank-one update at one layer that maps the subject key to a value
+"""ROME (docs/methods.md#rome): one rank-one update at one layer that maps the subject key to a value
 optimised at the MLP output: Δ = (v* − W k − b) uᵀ / (uᵀ k), u = C0⁻¹ k̄ (or k̄ without C0).
 
-ROME has its own context templates ("{}" + 10 samples of 5 tokens + 10 of 10, §1.1): the same 21 prompts
+ROME has its own context templates ("{}" + 10 samples of 5 tokens + 10 of 10, docs/methods.md#context-templates): the same 21 prompts
 feed the value optimisation, and k̄ is their flat mean (not the MEMIT family's two-level average)."""
 from __future__ import annotations
 

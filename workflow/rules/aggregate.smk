@@ -1,6 +1,6 @@
 rule make_tables:
     input:
-        score_files(),
+        PLAN.score_files(),
     output:
         table1=report(
             multiext("results/tables/table1", ".csv", ".md", ".tex"),
@@ -10,9 +10,9 @@ rule make_tables:
         table2=multiext("results/tables/table2_noise", ".csv", ".md", ".tex"),
         table3=multiext("results/tables/table3_kbeta", ".csv", ".md", ".tex"),
         # with order replicas (config order_replicas): Table 1 pooled over orders, CIs over orders and records
-        **({"orders": multiext("results/tables/table1_orders", ".csv", ".md", ".tex")} if REPLICAS else {}),
+        **({"orders": multiext("results/tables/table1_orders", ".csv", ".md", ".tex")} if PLAN.replicas else {}),
     params:
-        replicas=REPLICAS,
+        replicas=PLAN.replicas,
     log:
         "logs/make_tables/all.log",
     benchmark:
@@ -23,8 +23,8 @@ rule make_tables:
 
 rule plot_figures:
     input:
-        scores=score_files(),
-        edits=edit_logs(),
+        scores=PLAN.score_files(),
+        edits=PLAN.edit_logs(),
     output:
         efficacy=report(
             "results/figures/efficacy_top.png", caption="../report/efficacy.rst", category="Figures"
@@ -37,9 +37,9 @@ rule plot_figures:
         layers=report("results/figures/noise_layers.png", caption="../report/layers.rst", category="Figures"),
         trigger=report("results/figures/trigger_rate.png", caption="../report/trigger.rst", category="Figures"),
     params:
-        widths=paper_widths(),   # Fig. 1's paper-equivalent axis
-        bases={run: base_method(run) for run in ALL_METHODS},
-        replicas=REPLICAS,   # drawn folded into their run: mean over orders, the orders' range as a band
+        widths=PLAN.paper_widths(),   # Fig. 1's paper-equivalent axis
+        bases={run: PLAN.base_method(run) for run in PLAN.all_methods},
+        replicas=PLAN.replicas,   # drawn folded into their run: mean over orders, the orders' range as a band
     log:
         "logs/plot_figures/all.log",
     benchmark:
@@ -52,16 +52,16 @@ rule plot_figures:
 # DeltaEdit trigger logs; the key statistics give AlphaEdit's null-space size for the diagnosis.
 rule claims:
     input:
-        scores=score_files(),
-        edits=edit_logs(),
-        stats=expand("resources/stats/{model}.pt", model=MODELS) if "alphaedit" in RUNS else [],
+        scores=PLAN.score_files(),
+        edits=PLAN.edit_logs(),
+        stats=expand("resources/stats/{model}.pt", model=PLAN.models) if "alphaedit" in PLAN.runs else [],
     output:
         json="results/claims.json",
         md=report("results/tables/claims.md", caption="../report/claims.rst", category="Tables"),
     params:
-        replicas=REPLICAS,
-        models=claims_params(),
-        stats_models=list(MODELS) if "alphaedit" in RUNS else [],
+        replicas=PLAN.replicas,
+        models=PLAN.claims_params(),
+        stats_models=list(PLAN.models) if "alphaedit" in PLAN.runs else [],
     log:
         "logs/claims/all.log",
     benchmark:
@@ -70,9 +70,27 @@ rule claims:
         "../scripts/claims.py"
 
 
+# The report's front page (the Snakefile's `report:`): the verdicts, Table 1 in brief and Fig. 1, then what was run.
+rule report_front:
+    input:
+        table1="results/tables/table1.csv",
+        fig1="results/figures/fig1.png",
+        claims=["results/claims.json"] if PLAN.claims else [],
+    output:
+        "results/report/front.rst",
+    params:
+        run=PLAN.summary(),
+    log:
+        "logs/report_front/all.log",
+    benchmark:
+        "benchmarks/report_front/all.tsv"
+    script:
+        "../scripts/report_front.py"
+
+
 rule general_report:
     input:
-        general_files(),
+        PLAN.general_files(),
     output:
         table=multiext("results/tables/general_f1", ".csv", ".md", ".tex"),
         f1=report("results/figures/general_f1.png", caption="../report/general_f1.rst", category="Figures"),
@@ -91,7 +109,7 @@ rule analysis:
         model=model_dir,
         records=records_file,
         deltas=expand("results/edits/{{model}}/{{dataset}}/{method}/ckpt_{n}/deltas.safetensors",
-                      method=ALL_METHODS, n=CKPTS[-1]),
+                      method=PLAN.all_methods, n=PLAN.ckpts[-1]),
     output:
         figure=report("results/figures/tsne/{model}_{dataset}.png", caption="../report/tsne.rst",
                       category="Figures", subcategory="t-SNE"),
@@ -100,10 +118,10 @@ rule analysis:
                      category="Case studies"),
     params:
         model=model_ref,
-        load=load_spec("analysis"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
-        methods=ALL_METHODS,
-        n_prompts=config["analysis"]["n_prompts"],
-        n_cases=config["analysis"]["n_cases"],
+        load=load_spec("analysis"),   # dtype, fp32 layers, GPUs (docs/precision.md)
+        methods=PLAN.all_methods,
+        n_prompts=CFG["analysis"]["n_prompts"],
+        n_cases=CFG["analysis"]["n_cases"],
     log:
         "logs/analysis/{model}_{dataset}.log",
     benchmark:
@@ -120,15 +138,15 @@ rule analysis:
 # rather than requiring them, so results made before a rule had a benchmark: directive are not redone for it.
 rule costs:
     input:
-        targets=other_targets(),
-        edits=edit_logs(),
+        targets=PLAN.targets(),
+        edits=PLAN.edit_logs(),
     output:
         table=report(multiext("results/costs/costs", ".csv", ".md", ".tex"), caption="../report/costs.rst",
                      category="Cost"),
         edits=multiext("results/costs/per_edit", ".csv", ".md", ".tex"),
         figure=report("results/figures/costs.png", caption="../report/costs.rst", category="Cost"),
     params:
-        benchmarks=benchmark_files(),
+        benchmarks=PLAN.benchmark_files(),
     log:
         "logs/costs/all.log",
     benchmark:

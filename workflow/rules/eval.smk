@@ -6,8 +6,8 @@ rule reference_predictions:
         "resources/reference/{model}/{dataset}.json",
     params:
         model=model_ref,
-        load=load_spec("reference_predictions"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
-        n=N_MAX,
+        load=load_spec("reference_predictions"),   # dtype, fp32 layers, GPUs (docs/precision.md)
+        n=PLAN.n_max,
     log:
         "logs/reference_predictions/{model}_{dataset}.log",
     benchmark:
@@ -18,9 +18,9 @@ rule reference_predictions:
         "../scripts/reference_predictions.py"
 
 
-# One job per run scores all its checkpoints (README "Workflow"): the model, records and lm-eval are set up
+# One job per run scores all its checkpoints (docs/workflow.md): the model, records and lm-eval are set up
 # once per run instead of once per checkpoint — CounterFact/ZsRE metrics, noise_E and k^T beta, and the
-# general capability (PAPER.txt §5, Figures 3 and 7: lm-eval on the base model plus each checkpoint's deltas).
+# general capability (the paper, §5, Figures 3 and 7: lm-eval on the base model plus each checkpoint's deltas).
 rule score_run:
     input:
         model=model_dir,
@@ -28,13 +28,13 @@ rule score_run:
         reference="resources/reference/{model}/{dataset}.json",
         deltas=run_deltas,
     output:
-        scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=CKPTS),
-        general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=CKPTS),
+        scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.ckpts),
+        general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.ckpts),
     params:
         model=model_ref,
-        load=load_spec("score_run"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
-        general=config["general"],
-        n_run=N_MAX,
+        load=load_spec("score_run"),   # dtype, fp32 layers, GPUs (docs/precision.md)
+        general=CFG["general"],
+        n_run=PLAN.n_max,
     log:
         "logs/score_run/{model}_{dataset}_{method}.log",
     benchmark:
@@ -46,13 +46,13 @@ rule score_run:
         "../scripts/score_run.py"
 
 
-if LONG:
+if PLAN.long:
     use rule score_run as score_run_long with:
         output:
-            scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=LONG_CKPTS),
-            general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=LONG_CKPTS),
+            scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.long_ckpts),
+            general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.long_ckpts),
         wildcard_constraints:
-            **long_constraints(),
+            **PLAN.long_constraints(),
 
     ruleorder: score_run_long > score_run
 
@@ -65,9 +65,9 @@ rule general_unedited:
         "results/general/{model}/{dataset}/unedited.json",
     params:
         model=model_ref,
-        load=load_spec("general_unedited"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
-        general=config["general"],
-        n_run=N_MAX,
+        load=load_spec("general_unedited"),   # dtype, fp32 layers, GPUs (docs/precision.md)
+        general=CFG["general"],
+        n_run=PLAN.n_max,
     log:
         "logs/general_unedited/{model}_{dataset}.log",
     benchmark:

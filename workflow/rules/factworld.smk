@@ -46,8 +46,8 @@ rule factworld_check:
 rule factworld_summary:
     input:
         world="resources/factworld/{world}/world.json",
-        checks=expand("results/factworld/{{world}}/{arch}/checks.json", arch=ARCHS),
-        models=expand("resources/factworld/{{world}}/models/{arch}", arch=ARCHS),
+        checks=expand("results/factworld/{{world}}/{arch}/checks.json", arch=PLAN.archs),
+        models=expand("resources/factworld/{{world}}/models/{arch}", arch=PLAN.archs),
     output:
         json="results/factworld/{world}/summary.json",
         md="results/factworld/{world}/summary.md",

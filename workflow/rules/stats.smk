@@ -7,9 +7,9 @@ rule context_templates:
         "resources/templates/{model}/{tset}.json",
     params:
         model=model_ref,
-        load=load_spec("context_templates"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
-        # ALGORITHMS.md §1.1: hub models start their context templates from five words, the fact world from EOS
-        seed_words=lambda wc: HUB_TEMPLATE_WORDS if is_hub(wc.model) else None,
+        load=load_spec("context_templates"),   # dtype, fp32 layers, GPUs (docs/precision.md)
+        # docs/methods.md#context-templates: hub models start their context templates from five words, the fact world from EOS
+        seed_words=lambda wc: HUB_TEMPLATE_WORDS if PLAN.is_hub(wc.model) else None,
         template_set=lambda wc: wc.tset,   # e.g. 10x5 (MEMIT family) or 5x10-10x10 (ROME): core/templates.py
     log:
         "logs/context_templates/{model}_{tset}.log",
@@ -28,14 +28,14 @@ rule key_stats:
     output:
         "resources/stats/{model}.pt",
     params:
-        # every result-determining value is a param, so --cache keys differ per model (ECOSYSTEM §2.6)
+        # every result-determining value is a param, so --cache keys differ per model
         model=model_ref,
-        load=load_spec("key_stats"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
+        load=load_spec("key_stats"),   # dtype, fp32 layers, GPUs (docs/precision.md)
         corpus=corpus_ref,
-        layers=lambda wc: stats_layers(wc.model),
-        n_texts=config["stats"]["n_texts"],
-        max_len=config["stats"]["max_len"],
-        seed=config["stats"].get("seed", 0),
+        layers=lambda wc: PLAN.stats_layers(wc.model),
+        n_texts=CFG["stats"]["n_texts"],
+        max_len=CFG["stats"]["max_len"],
+        seed=CFG["stats"].get("seed", 0),
     log:
         "logs/key_stats/{model}.log",
     threads: 2

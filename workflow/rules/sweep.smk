@@ -10,12 +10,12 @@ rule eta_run:
         deltas="results/sweep/eta/{model}/{dataset}/{eta}/ckpt_{n}/deltas.safetensors",
     params:
         model=model_ref,
-        load=load_spec("eta_run"),   # dtype, fp32 layers, GPUs (README "Precision and placement")
-        hparams=lambda wc: MODELS[wc.model]["hparams"],
+        load=load_spec("eta_run"),   # dtype, fp32 layers, GPUs (docs/precision.md)
+        hparams=lambda wc: PLAN.models[wc.model]["hparams"],
         hparams_values=lambda wc: hparams_values(wc, "deltaedit"),
         checkpoints=lambda wc: [int(wc.n)],
-        order_seed=config["order_seed"],
-        pool=N_MAX,   # the main runs' records (rule edit_run)
+        order_seed=CFG["order_seed"],
+        pool=PLAN.n_max,   # the main runs' records (rule edit_run)
     wildcard_constraints:
         eta=r"[0-9.]+",
     log:
@@ -45,12 +45,12 @@ use rule score_run as score_eta with:
 
 rule eta_figure:
     input:
-        eta_score_files(),
+        PLAN.eta_score_files(),
     output:
         figure=report("results/figures/eta_sweep.png", caption="../report/eta.rst", category="Figures"),
         table=multiext("results/tables/eta_sweep", ".csv", ".md", ".tex"),
     params:
-        etas=ETA["etas"],
+        etas=PLAN.eta["etas"],
     log:
         "logs/eta_figure/all.log",
     benchmark:

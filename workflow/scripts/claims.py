@@ -1,8 +1,8 @@
 import json
 
-from deltaedit.claims import Runs, evaluate, jsonable, null_space_dims, to_markdown
+from deltaedit.study.claims import Runs, evaluate, jsonable, null_space_dims, to_markdown
 from deltaedit.logs import start_job
-from deltaedit.paper_figures import load_triggers
+from deltaedit.study.figures import load_triggers
 from deltaedit.stats import load_second_moments
 
 start_job(snakemake.log[0], snakemake.threads)

@@ -1,5 +1,5 @@
 from deltaedit.logs import start_job
-from deltaedit.pipeline import templates_job
+from deltaedit.workflow.jobs import templates_job
 
 start_job(snakemake.log[0], snakemake.threads)
 templates_job(snakemake.params.model, snakemake.output[0], seed_words=snakemake.params.seed_words,

@@ -1,9 +1,9 @@
 """Where the time goes: the work each job logs against its benchmark's wall and CPU seconds."""
 from pathlib import Path
 
-from deltaedit.costs import cost_table, edit_seconds, load_benchmarks, logged_work, plot_costs
+from deltaedit.study.costs import cost_table, edit_seconds, load_benchmarks, logged_work, plot_costs
 from deltaedit.logs import start_job
-from deltaedit.report import write_table
+from deltaedit.study.tables import write_table
 
 start_job(snakemake.log[0], snakemake.threads)
 i, o = snakemake.input, snakemake.output

@@ -1,5 +1,5 @@
 from deltaedit.logs import start_job
-from deltaedit.report import eta_table, load_scores, plot_eta, write_table
+from deltaedit.study.tables import eta_table, load_scores, plot_eta, write_table
 
 start_job(snakemake.log[0], snakemake.threads)
 table = eta_table(load_scores(snakemake.input), snakemake.params.etas)

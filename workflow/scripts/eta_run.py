@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from deltaedit.logs import start_job
-from deltaedit.pipeline import edit_job
+from deltaedit.workflow.jobs import edit_job
 
 start_job(snakemake.log[0], snakemake.threads)
 w, p = snakemake.wildcards, snakemake.params

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from deltaedit.factworld.records import write_json
+from deltaedit.data import write_json
 from deltaedit.factworld.report import markdown, plot_editability, summarize
 from deltaedit.logs import start_job
 

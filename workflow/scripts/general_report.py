@@ -1,5 +1,5 @@
 from deltaedit.logs import start_job
-from deltaedit.report import general_table, load_general, plot_general, write_table
+from deltaedit.study.tables import general_table, load_general, plot_general, write_table
 
 start_job(snakemake.log[0], snakemake.threads)
 df = load_general(snakemake.input)

@@ -1,5 +1,5 @@
 from deltaedit.logs import start_job
-from deltaedit.pipeline import general_job
+from deltaedit.workflow.jobs import general_job
 
 start_job(snakemake.log[0], snakemake.threads)
 general_job(snakemake.params.model, snakemake.input.records, snakemake.wildcards.dataset, snakemake.params.general,

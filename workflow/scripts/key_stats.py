@@ -1,5 +1,5 @@
 from deltaedit.logs import start_job
-from deltaedit.pipeline import stats_job
+from deltaedit.workflow.jobs import stats_job
 
 start_job(snakemake.log[0], snakemake.threads)
 p = snakemake.params

@@ -1,6 +1,6 @@
 from deltaedit.logs import start_job
-from deltaedit.orders import load_record_values, pooled_table1
-from deltaedit.report import load_scores, per_checkpoint, table1, write_table
+from deltaedit.study.orders import load_record_values, pooled_table1
+from deltaedit.study.tables import load_scores, per_checkpoint, table1, write_table
 
 start_job(snakemake.log[0], snakemake.threads)
 df = load_scores(snakemake.input)

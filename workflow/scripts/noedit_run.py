@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from deltaedit.logs import start_job
-from deltaedit.pipeline import noedit_job
+from deltaedit.workflow.jobs import noedit_job
 
 start_job(snakemake.log[0], snakemake.threads)
 p = snakemake.params

@@ -1,7 +1,7 @@
 from deltaedit.logs import start_job
-from deltaedit.orders import pool_curves
-from deltaedit.paper_figures import figure1, figure2, figure4a, load_triggers, noise_by_layer, trigger_rate
-from deltaedit.report import load_scores, plot_curves
+from deltaedit.study.orders import pool_curves
+from deltaedit.study.figures import figure1, figure2, figure4a, load_triggers, noise_by_layer, trigger_rate
+from deltaedit.study.tables import load_scores, plot_curves
 
 start_job(snakemake.log[0], snakemake.threads)
 out, p = snakemake.output, snakemake.params

@@ -1,5 +1,5 @@
 from deltaedit.logs import start_job
-from deltaedit.pipeline import reference_job
+from deltaedit.workflow.jobs import reference_job
 
 start_job(snakemake.log[0], snakemake.threads)
 reference_job(snakemake.params.model, snakemake.input.records, snakemake.wildcards.dataset, snakemake.params.n,

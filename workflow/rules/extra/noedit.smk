@@ -1,4 +1,4 @@
-# Example of a method that comes as a rule of its own (README "Extending"). Enable it with
+# Example of a method that comes as a rule of its own (docs/extending.md). Enable it with
 #   snakemake --cores 2 --config external_methods='{noedit: workflow/rules/extra/noedit.smk}'
 # A rule like this may wrap any code (another repository, a container, a shell command); all it has to do
 # is write, for every checkpoint n, the contract of deltaedit.runner.write_checkpoint:
@@ -11,11 +11,11 @@ rule noedit_run:
     input:
         records=records_file,
     output:
-        deltas=expand("results/edits/{{model}}/{{dataset}}/noedit/ckpt_{n}/deltas.safetensors", n=CKPTS),
+        deltas=expand("results/edits/{{model}}/{{dataset}}/noedit/ckpt_{n}/deltas.safetensors", n=PLAN.ckpts),
     params:
-        checkpoints=CKPTS,
-        order_seed=config["order_seed"],
-        pool=N_MAX,   # the main runs' records (rule edit_run)
+        checkpoints=PLAN.ckpts,
+        order_seed=CFG["order_seed"],
+        pool=PLAN.n_max,   # the main runs' records (rule edit_run)
     log:
         "logs/noedit_run/{model}_{dataset}.log",
     script:

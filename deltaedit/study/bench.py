@@ -1,6 +1,6 @@
 """Per-edit cost of each method in a sequential run (a benchmark that prints numbers, not a test).
 
-    python -m deltaedit.bench --world resources/factworld/default --arch gpt2 --edits 1000 \
+    python -m deltaedit.study.bench --world resources/factworld/default --arch gpt2 --edits 1000 \
         --methods ft rome memit prune rect alphaedit deltaedit --out results/bench
 
 For each method, in a fresh process (so peak memory is the method's own), it runs `--edits` sequential
@@ -12,7 +12,7 @@ backward) at both ends, and the peak resident memory.
 With the shipped hparams the value optimisation stops early once the target is reached, so the number of
 passes per edit is part of what the method does to the model (it grows when later edits are harder to
 make). `--steps N` runs every edit for exactly N passes with the early stops off — the setting of the
-official code's cost figure (20 steps, FACTWORLD.md) — so that the per-edit time measures the
+official code's cost figure (20 steps, docs/factworld.md) — so that the per-edit time measures the
 implementation alone. `--shape 4x256` replaces the world's trained model by a seeded, untrained one of that
 depth and width (width/64 heads, a 4×width MLP) with the world's tokenizer — the official figure's model
 shape (4 layers, 256 wide, 3.7M parameters) for a like-for-like cost comparison; with `--steps` the work
@@ -122,7 +122,7 @@ def one_method(world: Path, arch: str, method: str, n_edits: int, hp_name: str, 
 def write_outputs(out: Path, results: list[dict], series: dict[str, list[float]], title: str) -> None:
     import pandas as pd
 
-    from deltaedit.report import new_figure, save_figure
+    from deltaedit.eval.plots import new_figure, save_figure
     out.mkdir(parents=True, exist_ok=True)
     for r in results:
         (out / f"bench_{r['method']}.json").write_text(json.dumps({**r, "seconds": series[r["method"]]}))
@@ -165,7 +165,7 @@ def main(argv=None) -> int:
         return 0
 
     def child(method: str) -> subprocess.Popen:
-        cmd = [sys.executable, "-m", "deltaedit.bench", "--single", "--world", str(args.world), "--arch", args.arch,
+        cmd = [sys.executable, "-m", "deltaedit.study.bench", "--single", "--world", str(args.world), "--arch", args.arch,
                "--hparams-model", hp_name, "--methods", method, "--edits", str(args.edits),
                "--threads", str(args.threads), "--device", args.device]
         cmd += (["--steps", str(args.steps)] if args.steps else []) + (["--shape", args.shape] if args.shape else [])

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from deltaedit.eval.plots import method_color, new_figure, save_figure
+
 CF_COLS = [("counterfact", m) for m in ("efficacy_top", "generalization_top", "specificity_top",
                                         "efficacy_larger", "generalization_larger", "specificity_larger")]
 ZSRE_COLS = [("zsre", m) for m in ("efficacy", "generalization", "specificity")]
@@ -63,43 +65,6 @@ def write_table(table: pd.DataFrame, stem: str | Path) -> None:
     flat = flat.reset_index()
     stem.with_suffix(".md").write_text(flat.to_markdown(index=False, floatfmt=".4g") + "\n")
     stem.with_suffix(".tex").write_text(flat.to_latex(index=False, float_format="%.3g"))
-
-
-# One colour per method across every figure (Paul Tol's qualitative scheme); other names get a stable grey-blue.
-METHOD_COLORS = {"ft": "#bbbbbb", "rome": "#ccbb44", "memit": "#ee6677", "prune": "#aa3377", "rect": "#66ccee",
-                 "alphaedit": "#4477aa", "deltaedit": "#228833", "noedit": "#000000"}
-
-
-def method_color(method: str) -> str:
-    """The method's colour; a variant "<method>-<name>" gets its base method's hue in a lighter or darker
-    shade, so that variants stay recognisable next to their method."""
-    if method in METHOD_COLORS:
-        return METHOD_COLORS[method]
-    import matplotlib.colors as mc
-
-    base, _, variant = method.partition("-")
-    rgb = mc.to_rgb(METHOD_COLORS.get(base, "#5577aa"))
-    shade = 0.45 + 0.5 * ((sum(map(ord, variant or method)) % 7) / 6)       # deterministic in the name
-    return mc.to_hex([min(1.0, c * shade + (1 - shade) * (0.15 if shade < 0.7 else 0.9)) for c in rgb])
-
-
-def new_figure(n_panels: int = 1, width: float = 4.2, height: float = 3.2):
-    """A headless matplotlib figure with `n_panels` side by side: (fig, axes[list])."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, max(1, n_panels), figsize=(width * max(1, n_panels), height), squeeze=False)
-    return fig, list(axes[0])
-
-
-def save_figure(fig, path: str | Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def set_value_scale(ax, values) -> None:

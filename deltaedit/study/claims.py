@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from deltaedit.eval.summary import bootstrap_ci_orders
-from deltaedit.orders import load_record_values, pooled_name
-from deltaedit.report import load_scores
+from deltaedit.study.orders import load_record_values, pooled_name
+from deltaedit.study.tables import load_scores
 from deltaedit.stats import null_space_basis
 
 # The paper's Table 1, CounterFact "top" columns (Efficacy, Generalization, Specificity), after 3,000 edits.

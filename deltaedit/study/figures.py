@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from deltaedit.orders import pool_curves
-from deltaedit.report import draw_run, new_figure, save_figure, set_value_scale
+from deltaedit.study.orders import pool_curves
+from deltaedit.eval.plots import new_figure, save_figure
+from deltaedit.study.tables import draw_run, set_value_scale
 
 
 def last_layer(df: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deltaedit.report import method_color, new_figure, save_figure
+from deltaedit.eval.plots import method_color, new_figure, save_figure
 
 
 def load_benchmarks(paths: list[str | Path]) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from deltaedit.eval.summary import bootstrap_ci_orders
-from deltaedit.report import CF_COLS, ZSRE_COLS
+from deltaedit.study.tables import CF_COLS, ZSRE_COLS
 
 
 def pooled_name(run: str, replicas: dict) -> str:

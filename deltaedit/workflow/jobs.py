@@ -16,40 +16,31 @@ import logging
 import time
 from pathlib import Path
 
-import torch
 
 from deltaedit.api import load_hparams
 from deltaedit.core.templates import context_templates, parse_template_set
 from deltaedit.data import load_records
 from deltaedit.eval.metrics import CF_METRICS, ZSRE_METRICS, score_records, unedited_predictions
 from deltaedit.eval.summary import summarize
-from deltaedit.factworld.records import write_json
+from deltaedit.data import write_json
 from deltaedit.logs import work_timer
 from deltaedit.methods import EditContext, get_method, load_method_modules
-from deltaedit.models import applied, load_model
+from deltaedit.models import applied, default_device, load_model
 from deltaedit.runner import RunSettings, read_checkpoint, run_sequential
-from deltaedit.stats import cached_second_moments, load_second_moments, wikipedia_texts
+from deltaedit.stats import cached_second_moments, corpus_texts, load_second_moments
 
 log = logging.getLogger(__name__)
-HUB_TEMPLATE_WORDS = ["The", "Therefore", "Because", "I", "You"]   # ALGORITHMS.md §1.1
-
-
-def device() -> torch.device:
-    """The machine's accelerator if it has one (CUDA, MPS, ...), else the CPU."""
-    if torch.accelerator.is_available():
-        return torch.accelerator.current_accelerator()
-    return torch.device("cpu")
 
 
 def load(model_path: str, spec: dict | None = None):
     """Load a job's model as the workflow's model spec says: {"dtype": "float32" | "bfloat16" | "float16",
     "fp32_layers": [...], "gpus": n, "max_memory_gib": x}; with gpus > 1 the blocks are spread over the job's
-    GPUs (deltaedit.placement.placement_plan made the numbers)."""
+    GPUs (deltaedit.workflow.placement.placement_plan made the numbers)."""
     spec = spec or {}
     kw = dict(dtype=spec.get("dtype", "float32"), fp32_layers=spec.get("fp32_layers", ()))
     if spec.get("gpus", 1) > 1:
         kw.update(device_map="auto", max_memory={i: f"{spec['max_memory_gib']}GiB" for i in range(spec["gpus"])})
-    return load_model(model_path, device=device(), **kw)
+    return load_model(model_path, device=default_device(), **kw)
 
 
 def templates_job(model_path: str, out_json: str, seed_words: list[str] | None, template_set: str,
@@ -59,14 +50,6 @@ def templates_job(model_path: str, out_json: str, seed_words: list[str] | None, 
     words = seed_words or [tok.eos_token] * 5
     with work_timer():
         write_json(context_templates(model, tok, words, parse_template_set(template_set), seed=seed), out_json)
-
-
-def corpus_texts(corpus: str, n_texts: int | None, seed: int = 0):
-    """C0's documents, read when called: a text file (one document per line, the first `n_texts`) or
-    "wikipedia" (a seeded uniform sample of `n_texts` articles, 100,000 by default as the references)."""
-    if corpus == "wikipedia":
-        return lambda: wikipedia_texts(n_texts or 100_000, seed=seed)
-    return lambda: Path(corpus).read_text().splitlines()[:n_texts]
 
 
 def stats_job(model_path: str, model_id: str, layers: list[int], out: str, corpus: str, n_texts: int,
@@ -178,7 +161,7 @@ def general_job(model_path: str, records_path: str, dataset: str, general: dict,
 
 def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_seed: int | None, out_dir: str,
                pool: int | None = None) -> None:
-    """The "pre-edited" reference row (PAPER Table 1) as an editing run that changes nothing: it writes the
+    """The "pre-edited" reference row (the paper's Table 1) as an editing run that changes nothing: it writes the
     checkpoint artifacts of the contract above with no deltas, so scoring sees the unedited model on the
     same records in the same order as the methods (the same `pool` as `edit_job`)."""
     from deltaedit.runner import edit_order, write_checkpoint

@@ -1,0 +1,65 @@
+"""The HTML report's front page: what the run found (the claims' verdicts, Table 1 in brief, Fig. 1), then
+what was run. Written as reStructuredText, which Snakemake's report renders above the rule graph."""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pandas as pd
+
+CLAIMS = {"a": "noise_E rises and Efficacy_top falls non-linearly with the number of edits (Fig. 1)",
+          "b": "AlphaEdit's mean kᵀβ stays below MEMIT's (Fig. 2)",
+          "c": "DeltaEdit: lower noise_E and higher Efficacy_top than AlphaEdit",
+          "d": "Table 1's ordering of the methods",
+          "e": "the advantage of (c) is not the L2 regulariser"}
+BRIEF = ("efficacy_top", "generalization_top", "specificity_top")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """An rst list-table."""
+    out = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        out += [f"   * - {row[0]}"] + [f"     - {c}" for c in row[1:]]
+    return out + [""]
+
+
+def table1_brief(table1_csv: str | Path, dataset: str = "counterfact") -> tuple[list[str], list[list[str]]]:
+    """The "top" columns of Table 1 for one dataset (the first one the table has when `dataset` is absent)."""
+    t = pd.read_csv(table1_csv, header=[0, 1], index_col=[0, 1])
+    datasets = list(dict.fromkeys(t.columns.get_level_values(0)))
+    ds = dataset if dataset in datasets else datasets[0]
+    cols = [c for c in t.columns if c[0] == ds and (c[1] in BRIEF or ds != "counterfact")]
+    rows = [[model, method, *(str(t.loc[(model, method), c]) for c in cols)] for model, method in t.index]
+    return ["model", "method", *(f"{ds} {c[1]}" for c in cols)], rows
+
+
+def front_page(run: dict, table1_csv: str | Path, fig1_png: str | Path, claims_json: str | Path | None,
+               out_rst: str | Path) -> None:
+    """`run`: {preset, models, methods, datasets, checkpoints, long_runs} as the run plan resolved them."""
+    title = f"deltaedit: preset ``{run['preset']}``"
+    lines = [title, "=" * len(title), "", "What this run found", "-------------------", ""]
+    if claims_json:
+        verdicts = json.loads(Path(claims_json).read_text())["verdicts"]
+        lines += ["The paper's claims, judged by the criteria of ``results/PROTOCOL.md`` in this run's setting "
+                  "(the numbers behind each verdict: ``claims.md`` under Tables).", ""]
+        lines += _table(["claim", "verdict"], [[f"({k}) {CLAIMS[k]}", verdicts[k]] for k in CLAIMS if k in verdicts])
+    n = pd.read_csv(table1_csv, header=[0, 1], index_col=[0, 1]).shape[0]
+    header, rows = table1_brief(table1_csv)
+    lines += [f"Table 1 in brief ({n} rows; mean [95 % CI] over the edited records at the last checkpoint "
+              "every method reached; every column: ``table1`` under Tables):", ""]
+    lines += _table(header, rows)
+    png = base64.b64encode(Path(fig1_png).read_bytes()).decode()
+    lines += ["Fig. 1: Efficacy_top and noise_E of MEMIT and AlphaEdit against the number of sequential edits.", "",
+              f".. image:: data:image/png;base64,{png}", "   :width: 90%", ""]
+    lines += ["What was run", "------------", "",
+              f"Methods and variants: {', '.join(run['methods'])}; models: {', '.join(run['models'])}; "
+              f"datasets: {', '.join(run['datasets'])}; every run scored at {run['checkpoints']} edits."]
+    lr = run.get("long_runs")
+    if lr:
+        lines += [f"Long runs: {', '.join(lr['methods'])} on {', '.join(lr['models'])} / {', '.join(lr['datasets'])} "
+                  f"go on to {lr['checkpoints']} edits."]
+    lines += ["", "Every table, figure and case study is under the categories below; the rule graph shows how "
+              "they were made.", ""]
+    Path(out_rst).parent.mkdir(parents=True, exist_ok=True)
+    Path(out_rst).write_text("\n".join(lines))

@@ -1,0 +1,320 @@
+"""The workflow's run plan: the validated config turned into what the rules need (docs/architecture.md).
+
+`load_config` overlays a preset with the user's keys and checks the result against the schema;
+`Plan(config)` then answers every question a rule file asks — which runs exist (methods, variants, order
+replicas), which checkpoints each run writes (long runs go further), the hparams of a run on a model,
+the files of every stage, the benchmark file of every job, and the GPUs and load settings of a job. It
+reads no wildcards and knows no Snakemake object, so it is tested without running Snakemake.
+"""
+from __future__ import annotations
+
+import sys
+from functools import cached_property
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from deltaedit.api import load_hparams
+from deltaedit.core.templates import template_set_name
+from deltaedit.methods import get_method, load_method_modules
+from deltaedit.workflow.placement import PUBLISHED, Placement, placement_plan, published_sizes
+
+PAPER_MODEL = {"gpt2": "gpt2-xl", "llama": "llama3-8b"}     # the paper's model of each fact-world architecture
+
+
+def _typed(value):
+    """--config hands nested values over as text ("9", "50.0"); a preset file gives them typed."""
+    return yaml.safe_load(value) if isinstance(value, str) else value
+
+
+def load_config(given: dict, root: str | Path) -> dict:
+    """The preset `given["preset"]` (root/workflow/presets/<preset>.yaml) with every top-level key of `given`
+    replacing the preset's, validated against root/workflow/schemas/config.schema.yaml. `given` is not
+    changed. A bad preset, key, type or value raises ValueError naming it."""
+    root = Path(root)
+    preset = given.get("preset", "factworld")
+    preset_file = root / "workflow" / "presets" / f"{preset}.yaml"
+    if not preset_file.exists():
+        raise ValueError(f"unknown preset {preset!r}: no {preset_file}")
+    merged = {**yaml.safe_load(preset_file.read_text()), **given, "preset": preset}
+    for key, listed in (("long_runs", "checkpoints"), ("order_replicas", "seeds")):
+        if isinstance(merged.get(key), dict) and isinstance(merged[key].get(listed), list):
+            merged[key] = {**merged[key], listed: [_typed(c) for c in merged[key][listed]]}
+    schema = yaml.safe_load((root / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    try:
+        jsonschema.validate(merged, schema)
+    except jsonschema.ValidationError as e:
+        where = ".".join(map(str, e.absolute_path)) or "config"
+        raise ValueError(f"invalid config at {where}: {e.message}") from None
+    return merged
+
+
+class Plan:
+    """Every run, checkpoint, file and resource of one validated config."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        fw = config.get("factworld")              # absent for hub-only presets (paper)
+        self.world = fw["world"] if fw else None
+        self.archs = fw["archs"] if fw else ["gpt2"]
+        self.models: dict = config["models"]
+        self.datasets: list[str] = config["datasets"]
+        self.method_modules: list[str] = config.get("method_modules", [])
+        self.external: dict = config.get("external_methods", {})   # method -> rule file writing the checkpoints
+        self.methods: list[str] = config["methods"]                # registered methods, run by rule edit_run
+        self.variants: dict = config.get("variants", {})           # name -> {method, overrides, per_model}
+        orders = config.get("order_replicas") or {"runs": [], "seeds": []}
+        self.order_runs, self.order_seeds = orders["runs"], orders["seeds"]
+        # the same run in other edit orders: "<run>-o<seed>"; a run the config does not run has no replicas
+        self.replicas = {f"{run}-o{seed}": (run, seed) for run in self.order_runs
+                         if run in self.methods + list(self.variants) for seed in self.order_seeds}
+        self.runs = self.methods + list(self.variants) + list(self.replicas)   # what rule edit_run runs
+        self.all_methods = self.runs + sorted(self.external)                  # what scoring and tables see
+        self.ckpts = sorted(config["checkpoints"])
+        self.long = config.get("long_runs")
+        self.long_ckpts = sorted(set(self.ckpts) | set(self.long["checkpoints"])) if self.long else self.ckpts
+        self.n_max = self.long_ckpts[-1]          # the most edits of any run: every run draws from these records
+        self.eta = config.get("eta_sweep") or {"etas": []}
+        self._hparams: dict = {}
+        self._placement: dict = {}
+        self.check()
+
+    # --- runs -------------------------------------------------------------------------------------------
+    def check(self) -> None:
+        """Unknown methods, clashing names and bad hparams raise ValueError, before any job runs."""
+        load_method_modules(self.method_modules)
+        clash = set(self.methods) & set(self.external) | set(self.variants) & (set(self.methods) | set(self.external))
+        if clash:
+            raise ValueError(f"names {sorted(clash)} are used twice among methods, variants and external_methods")
+        for method in self.methods:
+            get_method(method)
+        for name, v in self.variants.items():
+            try:
+                get_method(v["method"])
+            except KeyError as e:
+                raise ValueError(f"variant {name!r}: {e.args[0]}") from None
+            if not v["overrides"] and not any(v.get("per_model", {}).values()):
+                raise ValueError(f"variant {name!r} overrides nothing: give overrides or per_model")
+            unknown = sorted(set(v.get("per_model", {})) - set(self.models))
+            if unknown:
+                raise ValueError(f"variant {name!r}: per_model names {unknown}, not among the models {sorted(self.models)}")
+        for run in self.runs:
+            for model in self.models:
+                self.hparams(run, model)
+        for key, listed in (("long_runs.methods", (self.long or {}).get("methods", [])),
+                            ("order_replicas.runs", self.order_runs)):
+            unused = sorted(set(listed) - set(self.runs))
+            if unused:   # not an error: a --config that drops a method or variant drops its long run / replicas too
+                print(f"{key}: {unused} are not among the runs of this config; nothing for them", file=sys.stderr)
+        if self.config["order_seed"] in self.order_seeds:
+            raise ValueError(f"order_replicas.seeds: {self.config['order_seed']} is the order_seed of the runs themselves")
+
+    def replica_of(self, run: str) -> str:
+        """The run an order replica repeats; any other run is its own."""
+        return self.replicas[run][0] if run in self.replicas else run
+
+    def order_seed(self, run: str):
+        """The edit order of a run: a replica's seed, else config order_seed."""
+        return self.replicas[run][1] if run in self.replicas else self.config["order_seed"]
+
+    def base_method(self, run: str) -> str:
+        """The registered method of a run: itself, a variant's `method`, or that of the run a replica repeats."""
+        run = self.replica_of(run)
+        return self.variants[run]["method"] if run in self.variants else run
+
+    def overrides(self, run: str, model: str) -> dict:
+        """A variant's hparams overrides on `model`: `overrides`, then its `per_model` entry for the model."""
+        run = self.replica_of(run)
+        if run not in self.variants:
+            return {}
+        v = self.variants[run]
+        return {k: _typed(x) for k, x in {**v["overrides"], **v.get("per_model", {}).get(model, {})}.items()}
+
+    def hparams(self, run: str, model: str):
+        """A run's hparams on a model (a variant's overrides applied and checked), loaded once."""
+        if (run, model) not in self._hparams:
+            self._hparams[run, model] = load_hparams(self.base_method(run), self.models[model]["hparams"],
+                                                     self.overrides(run, model))
+        return self._hparams[run, model]
+
+    def is_long(self, model: str, dataset: str, run: str) -> bool:
+        """A run the config runs and long_runs lists (order replicas of a long run are long too)."""
+        lr = self.long
+        return (bool(lr) and model in lr["models"] and dataset in lr["datasets"] and run in self.runs
+                and self.replica_of(run) in lr["methods"])
+
+    def checkpoints(self, model: str, dataset: str, run: str) -> list[int]:
+        return self.long_ckpts if self.is_long(model, dataset, run) else self.ckpts
+
+    def long_constraints(self) -> dict:
+        """Wildcard constraints that match exactly the long runs (the `use rule ... with:` of edit/eval)."""
+        runs = [m for m in self.runs if self.replica_of(m) in self.long["methods"]] or ["(?!)"]   # matches nothing
+        return {"model": "|".join(self.long["models"]), "dataset": "|".join(self.long["datasets"]),
+                "method": "|".join(runs)}
+
+    def _model_runs(self, model: str) -> list:
+        """(method object, hparams) of every run on `model`, the η sweep's DeltaEdit included."""
+        runs = self.runs + (["deltaedit"] if self.eta["etas"] and "deltaedit" not in self.runs else [])
+        return [(get_method(self.base_method(r)), self.hparams(r, model)) for r in runs]
+
+    def stats_layers(self, model: str) -> list[int]:
+        """Union of the layers whose key statistics C0 any run on the model needs."""
+        return sorted({l for m, hp in self._model_runs(model) for l in m.stats_layers(hp)})
+
+    def edited_layers(self, model: str) -> list[int]:
+        """Every layer any run edits on the model: kept in fp32 when the model is not."""
+        return sorted({l for m, hp in self._model_runs(model) for l in m.edited_layers(hp)})
+
+    def template_sets(self) -> list[str]:
+        """Names of the context-template sets the runs use (one file per model and set)."""
+        return sorted({template_set_name(m.templates) for model in self.models for m, _ in self._model_runs(model)})
+
+    # --- models and their inputs ------------------------------------------------------------------------
+    def is_hub(self, model: str) -> bool:
+        return "hub" in self.models[model]
+
+    def world_dir(self, model: str) -> str:
+        return f"resources/factworld/{self.models[model]['factworld']}"
+
+    def model_ref(self, model: str) -> str:
+        """What a job loads: a hub id, or the fact-world model's directory."""
+        m = self.models[model]
+        return m["hub"] if self.is_hub(model) else f"{self.world_dir(model)}/models/{m['arch']}"
+
+    def model_inputs(self, model: str) -> list[str]:
+        """The model as a job's input: the directory the workflow trains, nothing for a hub id."""
+        return [] if self.is_hub(model) else [self.model_ref(model)]
+
+    def records_file(self, model: str, dataset: str) -> str:
+        if self.is_hub(model):
+            return f"resources/data/{self.config['data'][dataset]}"
+        return f"{self.world_dir(model)}/{dataset}.json"
+
+    def corpus_inputs(self, model: str) -> list[str]:
+        """C0's text as an input: the world's background corpus, nothing for hub models (Wikipedia, streamed)."""
+        return [] if self.is_hub(model) else [f"{self.world_dir(model)}/background.txt"]
+
+    def corpus_ref(self, model: str) -> str:
+        return "wikipedia" if self.is_hub(model) else self.corpus_inputs(model)[0]
+
+    def templates_file(self, model: str, run: str) -> str:
+        """The context templates of a run: one file per model and the method's template set (ROME has its own)."""
+        return f"resources/templates/{model}/{template_set_name(get_method(self.base_method(run)).templates)}.json"
+
+    def paper_widths(self) -> dict:
+        """Fig. 1's second axis: {model: [hidden width, the paper model's, its name]} of the fact-world models
+        (3,000 paper edits on width D correspond to 3,000 x d / D edits on width d)."""
+        from deltaedit.factworld.build import get_preset
+
+        return {model: [get_preset(m["factworld"]).sizes[m["arch"]].d_model,
+                        published_sizes(PAPER_MODEL[m["arch"]]).d, PAPER_MODEL[m["arch"]]]
+                for model, m in self.models.items() if not self.is_hub(model)}
+
+    # --- placement ----------------------------------------------------------------------------------------
+    def dtype(self, model: str) -> str:
+        """config `dtype: {model: ...}` (a profile can set it), else the model's own `dtype`, else float32."""
+        return (self.config.get("dtype") or {}).get(model) or self.models[model].get("dtype", "float32")
+
+    def placement(self, model: str, rule: str) -> Placement:
+        """GPUs of a job: one, or as many cards of config `gpu_mem_gb` as the memory estimate of (rule, model)
+        needs (published sizes of GPT2-XL / Llama3-8B; fact-world models always fit one)."""
+        if (model, rule) not in self._placement:
+            name, gib = self.models[model]["hparams"], self.config.get("gpu_mem_gb")
+            if not gib or not self.is_hub(model) or name not in PUBLISHED:
+                self._placement[model, rule] = Placement(1, 0.0, None)
+            else:
+                self._placement[model, rule] = placement_plan(published_sizes(name), gib, rule, self.dtype(model),
+                                                              edited_layers=len(self.edited_layers(model)))
+        return self._placement[model, rule]
+
+    def load_spec(self, model: str, rule: str) -> dict:
+        """A job's `load` param: dtype, fp32 layers and placement of its model (workflow.jobs.load)."""
+        p = self.placement(model, rule)
+        return {"dtype": self.dtype(model), "fp32_layers": self.edited_layers(model), "gpus": p.n_gpus,
+                "max_memory_gib": round(p.max_memory_gib, 1)}
+
+    # --- files of every stage -----------------------------------------------------------------------------
+    def per_run_files(self, pattern: str) -> list[str]:
+        """`pattern` ({model}, {dataset}, {method}, {n}) for every checkpoint of every run."""
+        return [pattern.format(model=model, dataset=dataset, method=method, n=n)
+                for model in self.models for dataset in self.datasets for method in self.all_methods
+                for n in self.checkpoints(model, dataset, method)]
+
+    def run_deltas(self, model: str, dataset: str, run: str) -> list[str]:
+        return [f"results/edits/{model}/{dataset}/{run}/ckpt_{n}/deltas.safetensors"
+                for n in self.checkpoints(model, dataset, run)]
+
+    def score_files(self) -> list[str]:
+        return self.per_run_files("results/scores/{model}/{dataset}/{method}/{n}.json")
+
+    def edit_logs(self) -> list[str]:
+        return [f"results/edits/{m}/{d}/{r}/edits.jsonl" for m in self.models for d in self.datasets for r in self.runs]
+
+    def general_files(self) -> list[str]:
+        """lm-eval results per checkpoint plus the unedited model's (the reference of Figure 7)."""
+        if not self.config["general"]["tasks"]:
+            return []
+        return (self.per_run_files("results/general/{model}/{dataset}/{method}/{n}.json")
+                + [f"results/general/{m}/{d}/unedited.json" for m in self.models for d in self.datasets])
+
+    def eta_score_files(self) -> list[str]:
+        e = self.eta
+        return [f"results/sweep_scores/eta/{e['model']}/{e['dataset']}/{eta}/{self.ckpts[-1]}.json" for eta in e["etas"]]
+
+    @cached_property
+    def claims(self) -> bool:
+        """The paper's claims (rule claims) are about CounterFact columns."""
+        return "counterfact" in self.datasets
+
+    def claims_params(self) -> dict:
+        """Per model: the paper model whose Table 1 it is compared with (a fact-world model: the paper's model of
+        its architecture; a hub model: itself, where it is one of the paper's), and AlphaEdit's null-space settings."""
+        widths = self.paper_widths()
+        out = {}
+        for model in self.models:
+            family = widths[model][2] if model in widths else model if model in PAPER_MODEL.values() else None
+            hp = self.hparams("alphaedit", model) if "alphaedit" in self.runs else None
+            out[model] = dict(family=family, nullspace=None if hp is None else dict(
+                layers=list(hp.layers), threshold=hp.nullspace_threshold, relative=hp.nullspace_relative))
+        return out
+
+    def summary(self) -> dict:
+        """What was run, as the report's front page states it."""
+        lr = self.long and {**self.long, "methods": [m for m in self.long["methods"] if m in self.runs]}
+        return {"preset": self.config["preset"], "models": list(self.models), "methods": self.all_methods,
+                "datasets": self.datasets, "checkpoints": self.ckpts, "long_runs": lr or None}
+
+    def targets(self) -> list[str]:
+        """What `snakemake` builds besides the cost table (rule all), which reads the jobs that made them."""
+        fw = [f"results/factworld/{self.world}/{f}" for f in ("summary.json", "summary.md", "editability.png")]
+        models_x_data = [f"{m}_{d}" for m in self.models for d in self.datasets]
+        return [*(fw if self.world else []), "results/tables/table1.csv", "results/figures/efficacy_top.png",
+                "results/report/front.rst",
+                *(["results/claims.json"] if self.claims else []),
+                *(["results/tables/general_f1.csv", "results/figures/general_f1.png"] if self.general_files() else []),
+                *(f"results/figures/tsne/{md}.png" for md in models_x_data),
+                *(["results/figures/eta_sweep.png"] if self.eta["etas"] else [])]
+
+    def benchmark_files(self) -> list[str]:
+        """The benchmark file of every benchmarked job of the DAG (rule costs reads those that exist).
+        key_stats has none: Snakemake's between-workflow cache (`cache:`) excludes a benchmark file."""
+        md = [f"{m}_{d}" for m in self.models for d in self.datasets]
+        files = [] if not self.world else (
+            [f"benchmarks/factworld_files/{self.world}.tsv"]
+            + [f"benchmarks/{rule}/{self.world}_{a}.tsv" for rule in ("factworld_pretrain", "factworld_check")
+               for a in self.archs])
+        files += [f"benchmarks/context_templates/{m}_{t}.tsv" for m in self.models for t in self.template_sets()]
+        files += [f"benchmarks/{rule}/{x}.tsv" for rule in ("reference_predictions", "analysis") for x in md]
+        files += [f"benchmarks/edit_run/{x}_{r}.tsv" for x in md for r in self.runs]
+        files += [f"benchmarks/score_run/{x}_{r}.tsv" for x in md for r in self.all_methods]
+        files += [f"benchmarks/{rule}/all.tsv" for rule in ("make_tables", "plot_figures", "report_front")]
+        files += ["benchmarks/claims/all.tsv"] if self.claims else []
+        if self.general_files():
+            files += [f"benchmarks/general_unedited/{x}.tsv" for x in md] + ["benchmarks/general_report/all.tsv"]
+        if self.eta["etas"]:
+            e, n = self.eta, self.ckpts[-1]
+            files += [f"benchmarks/{rule}/{e['model']}_{e['dataset']}_{eta}_{n}.tsv"
+                      for rule in ("eta_run", "score_eta") for eta in e["etas"]]
+            files += ["benchmarks/eta_figure/all.tsv"]
+        return files

@@ -1,0 +1,104 @@
+"""The run plan (deltaedit.workflow.plan) for every preset, without running Snakemake."""
+from pathlib import Path
+
+import pytest
+
+from deltaedit.workflow.plan import Plan, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESETS = sorted(p.stem for p in (ROOT / "workflow/presets").glob("*.yaml"))
+
+
+def plan(**given) -> Plan:
+    return Plan(load_config({"preset": "smoke", **given}, ROOT))
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_preset_plans_runs_files_and_benchmarks(preset):
+    p = Plan(load_config({"preset": preset}, ROOT))
+    assert p.runs and p.ckpts == sorted(p.ckpts) and p.n_max == p.long_ckpts[-1] >= p.ckpts[-1]
+    assert len(p.score_files()) == len(set(p.score_files()))
+    for model in p.models:
+        for run in p.runs:
+            assert p.hparams(run, model).layers, (run, model)           # every run's hparams load and check
+    bench = p.benchmark_files()
+    assert len(bench) == len(set(bench)) and all(f.startswith("benchmarks/") and f.endswith(".tsv") for f in bench)
+    assert "results/tables/table1.csv" in p.targets()
+
+
+def test_the_given_config_is_not_changed_and_the_preset_is_overlaid_once():
+    given = {"preset": "smoke", "checkpoints": [3, 1]}
+    cfg = load_config(given, ROOT)
+    assert given == {"preset": "smoke", "checkpoints": [3, 1]}
+    assert cfg["checkpoints"] == [3, 1] and cfg["methods"] == ["memit", "alphaedit", "deltaedit"]
+    assert Plan(cfg).ckpts == [1, 3]
+
+
+def test_smoke_runs_variants_replicas_and_long_runs():
+    p = plan()
+    assert p.runs == ["memit", "alphaedit", "deltaedit", "deltaedit-code", "memit-o1"]
+    assert p.all_methods == p.runs + ["noedit"]
+    assert p.replicas == {"memit-o1": ("memit", 1)} and p.order_seed("memit-o1") == 1 and p.order_seed("memit") == 0
+    assert p.base_method("deltaedit-code") == "deltaedit" and p.base_method("memit-o1") == "memit"
+    assert p.overrides("deltaedit-code", "factworld-tiny-gpt2") == {"trigger": "code"}
+    assert p.hparams("deltaedit-code", "factworld-tiny-gpt2").trigger == "code"
+    m, cf = "factworld-tiny-gpt2", "counterfact"
+    # long runs: the listed runs and their replicas on the listed model and dataset go on to 6 edits
+    assert p.checkpoints(m, cf, "memit") == [2, 4, 6] and p.checkpoints(m, cf, "memit-o1") == [2, 4, 6]
+    assert p.checkpoints(m, cf, "alphaedit") == [2, 4] and p.checkpoints(m, "zsre", "memit") == [2, 4]
+    assert p.run_deltas(m, cf, "memit")[-1] == f"results/edits/{m}/{cf}/memit/ckpt_6/deltas.safetensors"
+    assert p.long_constraints() == {"model": m, "dataset": cf, "method": "memit|deltaedit-code|memit-o1"}
+    assert p.n_max == 6
+    # 2 datasets x 6 methods x 2 checkpoints, plus the 3 long runs' third checkpoint
+    assert len(p.score_files()) == 2 * 6 * 2 + 3
+
+
+def test_smoke_files_models_and_benchmarks():
+    p = plan()
+    m = "factworld-tiny-gpt2"
+    assert p.model_ref(m) == "resources/factworld/tiny/models/gpt2" and p.model_inputs(m) == [p.model_ref(m)]
+    assert p.records_file(m, "zsre") == "resources/factworld/tiny/zsre.json"
+    assert p.corpus_ref(m) == "resources/factworld/tiny/background.txt"
+    assert p.templates_file(m, "deltaedit-code") == f"resources/templates/{m}/10x5.json"
+    assert p.template_sets() == ["10x5"] and p.stats_layers(m) == p.edited_layers(m)
+    bench = set(p.benchmark_files())
+    assert {f"benchmarks/edit_run/{m}_zsre_memit-o1.tsv", f"benchmarks/score_run/{m}_counterfact_noedit.tsv",
+            f"benchmarks/eta_run/{m}_counterfact_2.0_4.tsv", "benchmarks/factworld_pretrain/tiny_gpt2.tsv",
+            "benchmarks/claims/all.tsv", "benchmarks/general_report/all.tsv"} <= bench
+    assert f"benchmarks/edit_run/{m}_zsre_noedit.tsv" not in bench        # an external rule is not edit_run
+    assert p.paper_widths()[m][1:] == [1600, "gpt2-xl"]
+    assert p.load_spec(m, "edit_run") == {"dtype": "float32", "fp32_layers": p.edited_layers(m), "gpus": 1,
+                                          "max_memory_gib": 0.0}
+
+
+def test_paper_preset_plans_hub_models_and_gpus_per_card():
+    p = Plan(load_config({"preset": "paper", "gpu_mem_gb": 24, "dtype": {"llama3-8b": "bfloat16"}}, ROOT))
+    assert p.is_hub("gpt2-xl") and p.model_inputs("gpt2-xl") == [] and p.corpus_ref("llama3-8b") == "wikipedia"
+    assert p.records_file("gpt2-xl", "counterfact") == "resources/data/multi_counterfact.json"
+    assert p.ckpts[-1] == 3000 and p.order_seed("memit") is None
+    assert p.placement("llama3-8b", "edit_run").n_gpus == 2 and p.placement("gpt2-xl", "edit_run").n_gpus == 1
+    assert p.templates_file("gpt2-xl", "rome") == "resources/templates/gpt2-xl/5x10-10x10.json"
+    assert not any("factworld" in f for f in p.targets() + p.benchmark_files())
+
+
+@pytest.mark.parametrize("given,culprit", [
+    ({"preset": "papers"}, "papers"),
+    ({"checkpoints": 7}, "checkpoints"),
+    ({"bogus_key": 1}, "bogus_key"),
+    ({"methods": ["memit", "nosuch"]}, "nosuch"),
+    ({"variants": {"alphaedit-x": {"method": "alphaedt", "overrides": {"L2": 1.0}}}}, "alphaedt"),
+    ({"variants": {"alphaedit-x": {"method": "alphaedit", "overrides": {"L2": "big"}}}}, "L2"),
+    ({"variants": {"alphaedit-x": {"method": "alphaedit", "overrides": {}}}}, "overrides nothing"),
+    ({"order_replicas": {"runs": ["memit"], "seeds": [0]}}, "order_replicas.seeds"),
+])
+def test_a_bad_config_raises_one_error_naming_the_culprit(given, culprit):
+    with pytest.raises((ValueError, KeyError)) as e:
+        plan(**given)
+    assert culprit in str(e.value)
+
+
+def test_nested_values_given_as_text_are_read_typed():
+    p = plan(long_runs={"models": ["factworld-tiny-gpt2"], "datasets": ["zsre"], "methods": ["alphaedit"],
+                        "checkpoints": ["9"]},
+             variants={"alphaedit-big": {"method": "alphaedit", "overrides": {"L2": "50.0"}}})
+    assert p.long_ckpts == [2, 4, 9] and p.hparams("alphaedit-big", "factworld-tiny-gpt2").L2 == 50.0
