@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 import warnings
@@ -19,11 +20,13 @@ def to_file(path: str) -> None:
 
 def start_job(log_path: str, threads: int) -> None:
     """A workflow job: logs to its file, and torch uses the threads Snakemake gave the job (torch would
-    otherwise take every core while Snakemake schedules other jobs beside it)."""
-    import torch
-
+    otherwise take every core while Snakemake schedules other jobs beside it). A job that draws tables never
+    imports torch; the thread count reaches torch whether it is imported before this call or after it."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(max(1, threads))
     to_file(log_path)
-    torch.set_num_threads(max(1, threads))
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(max(1, threads))
 
 
 @contextmanager

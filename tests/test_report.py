@@ -77,8 +77,12 @@ def test_the_report_front_page_leads_with_verdicts_table1_and_fig1(tmp_path):
         _write(tmp_path / "scores" / "m" / "counterfact" / method / "4.json",
                {"n_edits": 4, "summary": summary, "diagnostics": {}})
     write_table(table1(load_scores(sorted(tmp_path.rglob("*.json")))), tmp_path / "table1")
+    from deltaedit.eval.plots import new_figure, save_figure
+    fig, (ax,) = new_figure()
+    ax.plot(range(10_000), [i % 97 for i in range(10_000)])
+    save_figure(fig, tmp_path / "fig1.png")
     png = tmp_path / "fig1.png"
-    png.write_bytes(b"\x89PNG fake bytes")
+    assert png.stat().st_size > 10_000            # longer than docutils' line-length limit once encoded
     _write(tmp_path / "claims.json", {"verdicts": {"a": "holds", "c": "does not hold"}, "models": {}})
     run = {"preset": "smoke", "models": ["m"], "methods": ["memit", "alphaedit"], "datasets": ["counterfact"],
            "checkpoints": [2, 4], "long_runs": {"models": ["m"], "datasets": ["counterfact"], "methods": ["memit"],
@@ -86,9 +90,11 @@ def test_the_report_front_page_leads_with_verdicts_table1_and_fig1(tmp_path):
     out = tmp_path / "front.rst"
     front_page(run, tmp_path / "table1.csv", png, tmp_path / "claims.json", out)
     text = out.read_text()
-    assert text.index("What this run found") < text.index("(a) noise_E rises") < text.index("Table 1 in brief") \
+    assert text.index("What this run found") < text.index("noise_E rises and Efficacy_top falls") < text.index("Table 1 in brief") \
         < text.index("data:image/png;base64,") < text.index("What was run")
     assert "does not hold" in text and "100.0 [99.0, 100.0]" in text and "50.0 [49.0, 50.0]" in text
     assert "go on to [6] edits" in text and "memit" in text.split("Long runs:")[1]
     html = publish_parts(text, writer="html")["html_body"]                  # valid reStructuredText
-    assert "<table" in html and "<img" in html and "System Message" not in html
+    assert "<table" in html and "<img" in html and "System Message" not in html and "<ol" not in html
+    import base64
+    assert base64.b64encode(png.read_bytes()).decode() in html                  # the figure, whole, inline

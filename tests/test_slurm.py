@@ -106,6 +106,7 @@ def test_readme_profile_command_plans_the_paper_preset_for_both_models(tmp_path,
         assert f"results/edits/{model}/counterfact/alphaedit" in r.stdout, model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", sorted(GPU_MODEL))
 def test_paper_preset_submits_gpu_rules_with_the_gpus_of_the_profiles_model(tmp_path, profile):
     if shutil.which("bash") is None:

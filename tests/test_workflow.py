@@ -14,7 +14,9 @@ def snakemake(*args, cwd=ROOT, timeout=300):
     return subprocess.run([SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("preset", ["factworld", "factworld-full", "smoke", "paper", "scout", "study"])
+@pytest.mark.parametrize("preset", [
+    *(pytest.param(p, marks=pytest.mark.slow) for p in ("factworld", "factworld-full", "paper", "scout", "study")),
+    "smoke"])                                     # tests/test_plan.py plans every preset without Snakemake
 def test_presets_dry_run(preset):
     r = snakemake("-n", "--quiet", "--config", f"preset={preset}")
     assert r.returncode == 0, r.stderr[-3000:]
@@ -181,6 +183,7 @@ class Nudge(Method):
 '''
 
 
+@pytest.mark.slow
 def test_a_registered_throwaway_method_flows_through_a_dry_run(tmp_path):
     """docs/extending.md: one module + its hparams + one config entry."""
     (tmp_path / "hparams").mkdir()
@@ -198,6 +201,7 @@ def test_a_registered_throwaway_method_flows_through_a_dry_run(tmp_path):
     assert r.returncode != 0 and "scale" in r.stdout + r.stderr
 
 
+@pytest.mark.slow
 def test_a_variant_is_a_run_of_its_own_and_its_overrides_are_checked():
     r = snakemake("-n", "--config", "preset=smoke", "methods=[alphaedit]",
                   "variants={alphaedit-l2big: {method: alphaedit, overrides: {L2: 50.0}}}")
@@ -211,6 +215,7 @@ def test_a_variant_is_a_run_of_its_own_and_its_overrides_are_checked():
         assert r.returncode != 0 and culprit in r.stdout + r.stderr, bad
 
 
+@pytest.mark.slow
 def test_long_runs_go_on_past_the_checkpoints_with_the_same_rules():
     r = snakemake("-n", "--config", "preset=smoke", "methods=[memit, alphaedit]",
                   "long_runs={models: [factworld-tiny-gpt2], datasets: [zsre], methods: [alphaedit], checkpoints: [9]}")
@@ -227,6 +232,7 @@ def test_long_runs_go_on_past_the_checkpoints_with_the_same_rules():
     assert r.returncode == 0 and "alphaedt" in r.stderr and "_long" not in r.stdout   # named, and nothing runs long
 
 
+@pytest.mark.slow
 def test_a_variant_can_set_a_value_per_model_and_it_is_checked():
     ok = "{alphaedit-l2p: {method: alphaedit, overrides: {}, per_model: {factworld-tiny-gpt2: {L2: 0.025}}}}"
     r = snakemake("-n", "--config", "preset=smoke", "methods=[alphaedit]", f"variants={ok}")
@@ -239,12 +245,14 @@ def test_a_variant_can_set_a_value_per_model_and_it_is_checked():
         assert r.returncode != 0 and culprit in r.stdout + r.stderr, bad
 
 
+@pytest.mark.slow
 def test_an_external_method_rule_is_scored_like_the_others():
     r = snakemake("-n", "--config", "preset=smoke", "methods=[memit]")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "noedit_run" in r.stdout and "results/scores/factworld-tiny-gpt2/counterfact/noedit/4.json" in r.stdout
 
 
+@pytest.mark.slow
 def test_paper_preset_dry_run_uses_hub_models_and_canonical_data():
     r = snakemake("-n", "--config", "preset=paper")
     assert r.returncode == 0, r.stderr[-3000:]

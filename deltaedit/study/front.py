@@ -36,22 +36,27 @@ def table1_brief(table1_csv: str | Path, dataset: str = "counterfact") -> tuple[
 
 def front_page(run: dict, table1_csv: str | Path, fig1_png: str | Path, claims_json: str | Path | None,
                out_rst: str | Path) -> None:
-    """`run`: {preset, models, methods, datasets, checkpoints, long_runs} as the run plan resolved them."""
+    """`run`: {preset, models, methods, datasets, checkpoints, long_runs, and optionally eta_sweep, general,
+    t-SNE prompts} as the run plan resolved them (workflow.plan.Plan.summary)."""
     title = f"deltaedit: preset ``{run['preset']}``"
     lines = [title, "=" * len(title), "", "What this run found", "-------------------", ""]
     if claims_json:
         verdicts = json.loads(Path(claims_json).read_text())["verdicts"]
         lines += ["The paper's claims, judged by the criteria of ``results/PROTOCOL.md`` in this run's setting "
                   "(the numbers behind each verdict: ``claims.md`` under Tables).", ""]
-        lines += _table(["claim", "verdict"], [[f"({k}) {CLAIMS[k]}", verdicts[k]] for k in CLAIMS if k in verdicts])
+        lines += _table(["claim", "what the paper reports", "verdict"],
+                        [[k, CLAIMS[k], verdicts[k]] for k in CLAIMS if k in verdicts])
     n = pd.read_csv(table1_csv, header=[0, 1], index_col=[0, 1]).shape[0]
     header, rows = table1_brief(table1_csv)
     lines += [f"Table 1 in brief ({n} rows; mean [95 % CI] over the edited records at the last checkpoint "
               "every method reached; every column: ``table1`` under Tables):", ""]
     lines += _table(header, rows)
+    # the figure inline as a data URI, in short lines: docutils joins an image URI's lines and refuses any line
+    # over 10,000 characters, which would drop the whole page
     png = base64.b64encode(Path(fig1_png).read_bytes()).decode()
     lines += ["Fig. 1: Efficacy_top and noise_E of MEMIT and AlphaEdit against the number of sequential edits.", "",
-              f".. image:: data:image/png;base64,{png}", "   :width: 90%", ""]
+              ".. image:: data:image/png;base64,", *(f"   {png[i:i + 76]}" for i in range(0, len(png), 76)),
+              "   :width: 90%", ""]
     lines += ["What was run", "------------", "",
               f"Methods and variants: {', '.join(run['methods'])}; models: {', '.join(run['models'])}; "
               f"datasets: {', '.join(run['datasets'])}; every run scored at {run['checkpoints']} edits."]
@@ -59,6 +64,14 @@ def front_page(run: dict, table1_csv: str | Path, fig1_png: str | Path, claims_j
     if lr:
         lines += [f"Long runs: {', '.join(lr['methods'])} on {', '.join(lr['models'])} / {', '.join(lr['datasets'])} "
                   f"go on to {lr['checkpoints']} edits."]
+    eta = run.get("eta_sweep")
+    if eta:
+        lines += [f"DeltaEdit's η sweep (Fig. 9): η in {eta['etas']} on {eta['model']} / {eta['dataset']} at "
+                  f"{run['checkpoints'][-1]} edits."]
+    if run.get("general"):
+        lines += [f"General capability (Fig. 3): lm-eval tasks {', '.join(run['general'])}."]
+    if run.get("t-SNE prompts"):
+        lines += [f"t-SNE (Fig. 4b): {run['t-SNE prompts']} factual prompts per model and dataset."]
     lines += ["", "Every table, figure and case study is under the categories below; the rule graph shows how "
               "they were made.", ""]
     Path(out_rst).parent.mkdir(parents=True, exist_ok=True)

@@ -283,7 +283,9 @@ class Plan:
         """What was run, as the report's front page states it."""
         lr = self.long and {**self.long, "methods": [m for m in self.long["methods"] if m in self.runs]}
         return {"preset": self.config["preset"], "models": list(self.models), "methods": self.all_methods,
-                "datasets": self.datasets, "checkpoints": self.ckpts, "long_runs": lr or None}
+                "datasets": self.datasets, "checkpoints": self.ckpts, "long_runs": lr or None,
+                "eta_sweep": self.eta if self.eta["etas"] else None, "general": self.config["general"]["tasks"],
+                "t-SNE prompts": self.config["analysis"]["n_prompts"]}
 
     def targets(self) -> list[str]:
         """What `snakemake` builds besides the cost table (rule all), which reads the jobs that made them."""

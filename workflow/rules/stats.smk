@@ -11,6 +11,8 @@ rule context_templates:
         # docs/methods.md#context-templates: hub models start their context templates from five words, the fact world from EOS
         seed_words=lambda wc: HUB_TEMPLATE_WORDS if PLAN.is_hub(wc.model) else None,
         template_set=lambda wc: wc.tset,   # e.g. 10x5 (MEMIT family) or 5x10-10x10 (ROME): core/templates.py
+    # every editing job waits for its templates and key statistics: right after the model, before other jobs
+    priority: 8
     log:
         "logs/context_templates/{model}_{tset}.log",
     benchmark:
@@ -36,6 +38,7 @@ rule key_stats:
         n_texts=CFG["stats"]["n_texts"],
         max_len=CFG["stats"]["max_len"],
         seed=CFG["stats"].get("seed", 0),
+    priority: 8
     log:
         "logs/key_stats/{model}.log",
     threads: 2

@@ -1,0 +1,102 @@
+"""The workflow's jobs (deltaedit.workflow.jobs), the fact world's checks and summary, and the downloader, in
+seconds: the tiny world's files with an untrained model of its size (the slow tests pretrain one)."""
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from deltaedit.factworld.build import check_model, get_preset, make_files
+from deltaedit.factworld.pretrain import build_model
+from deltaedit.workflow import jobs
+
+MODEL = "factworld-tiny-gpt2"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The tiny world's files and tokenizer, and an untrained GPT-2 of the world's size saved like a trained one."""
+    from deltaedit.models import load_tokenizer
+
+    out = make_files("tiny", tmp_path_factory.mktemp("untrained"))
+    p = get_preset("tiny")
+    tok = load_tokenizer(out / "tokenizer")
+    model = build_model(p.sizes["gpt2"], len(tok), seed=0)
+    model.save_pretrained(out / "models/gpt2")
+    tok.save_pretrained(out / "models/gpt2")
+    (out / "models/gpt2/train_summary.json").write_text(json.dumps(
+        {"arch": "gpt2", "n_params": sum(x.numel() for x in model.parameters()), "train_seconds": 0.0,
+         "size": {"n_layer": 3, "d_model": 64, "d_mlp": 256}}))
+    return out
+
+
+def test_every_job_of_a_run_from_templates_to_analysis(world, tmp_path):
+    m, cf = str(world / "models/gpt2"), str(world / "counterfact.json")
+    jobs.templates_job(m, str(tmp_path / "templates.json"), None, "10x5")
+    templates = json.loads((tmp_path / "templates.json").read_text())
+    assert templates[0] == "{}" and len(templates) == 6 and all(t.endswith("{}") for t in templates)
+    jobs.stats_job(m, MODEL, [0], str(tmp_path / "stats.pt"), str(world / "background.txt"), 50, 64)
+    jobs.reference_job(m, cf, "counterfact", 4, str(tmp_path / "reference.json"))
+    assert len(json.loads((tmp_path / "reference.json").read_text())) == 4
+    run = tmp_path / "edits/memit"
+    jobs.edit_job(m, cf, "counterfact", "memit", MODEL, str(tmp_path / "templates.json"), str(tmp_path / "stats.pt"),
+                  str(run), [1, 2], order_seed=0, pool=4)
+    jobs.noedit_job(cf, "counterfact", [1, 2], 0, str(tmp_path / "edits/noedit"), pool=4)
+    edited = json.loads((run / "ckpt_2/edited.json").read_text())
+    assert json.loads((tmp_path / "edits/noedit/ckpt_2/edited.json").read_text()) == edited   # the same records
+    general = {"tasks": ["world_facts"], "limit": 8}
+    outs = [str(tmp_path / f"scores/{n}.json") for n in (1, 2)]
+    jobs.score_job(m, cf, "counterfact", [str(run / "ckpt_1"), str(run / "ckpt_2")], str(tmp_path / "reference.json"),
+                   outs, general, 4, [str(tmp_path / f"general/{n}.json") for n in (1, 2)])
+    scores = [json.loads(Path(o).read_text()) for o in outs]
+    assert [s["n_edits"] for s in scores] == [1, 2] and [len(s["records"]) for s in scores] == [1, 2]
+    assert set(scores[1]["diagnostics"]["noise_E"]) == {"0"} and "efficacy_top" in scores[1]["summary"]
+    assert json.loads((tmp_path / "general/2.json").read_text())["tasks"]["world_facts"]["n"] == 8
+    jobs.score_job(m, cf, "counterfact", [str(tmp_path / "edits/noedit/ckpt_2")], str(tmp_path / "reference.json"),
+                   [str(tmp_path / "noedit.json")])
+    unedited = json.loads((tmp_path / "noedit.json").read_text())["summary"]
+    assert unedited["specificity_top"]["mean"] == 100                   # o^c is the unedited model's own prediction
+    jobs.general_job(m, cf, "counterfact", general, 4, str(tmp_path / "general/unedited.json"))
+    assert json.loads((tmp_path / "general/unedited.json").read_text())["n_edits"] == 0
+    jobs.analysis_job(m, cf, "counterfact", {"memit": str(run / "ckpt_2")}, 12, 1, str(tmp_path / "tsne.png"),
+                      str(tmp_path / "drift.json"), str(tmp_path / "cases.md"))
+    assert json.loads((tmp_path / "drift.json").read_text())["methods"]["memit"]["n_edits"] == 2
+    cases = (tmp_path / "cases.md").read_text()
+    assert "| unedited |" in cases and "| memit |" in cases and (tmp_path / "tsne.png").stat().st_size > 1000
+
+
+def test_score_job_needs_one_output_per_checkpoint(world, tmp_path):
+    with pytest.raises(ValueError, match="one output per checkpoint"):
+        jobs.score_job("unused", "unused", "counterfact", ["a", "b"], None, [str(tmp_path / "x.json")])
+
+
+def test_the_fact_world_checks_and_summary_of_a_model(world, tmp_path):
+    from deltaedit.factworld.report import markdown, plot_editability, summarize
+
+    checks = check_model("tiny", world, "gpt2", out_json=tmp_path / "checks.json")
+    assert set(checks["accuracy"]) == {"main", "paraphrase", "neighborhood"}
+    assert all(0 <= v <= 1 for v in checks["accuracy"].values()) and set(checks["editability"]) == {"0", "1"}
+    summary = summarize(world, {"gpt2": tmp_path / "checks.json"}, {"gpt2": world / "models/gpt2"})
+    assert summary["world"]["records"] == len(json.loads((world / "counterfact.json").read_text()))
+    assert "| gpt2 |" in markdown(summary)
+    plot_editability(summary, tmp_path / "editability.png")
+    assert (tmp_path / "editability.png").stat().st_size > 1000
+
+
+def test_download_writes_whole_files_only(tmp_path, monkeypatch):
+    import urllib.request
+
+    from deltaedit.data import download
+
+    with pytest.raises(KeyError, match="known: .*zsre_mend_eval.json"):
+        download.download("nosuch.json", tmp_path / "x")
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: io.BytesIO(b'[{"case_id": 0}]'))
+    assert download.download("counterfact.json", tmp_path / "cf.json").read_bytes() == b'[{"case_id": 0}]'
+
+    class Broken(io.BytesIO):
+        def read(self, *a):
+            raise OSError("connection reset")
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Broken())
+    with pytest.raises(OSError, match="connection reset"):
+        download.download("zsre_mend_eval.json", tmp_path / "zsre.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cf.json"]       # nothing partial is left behind
