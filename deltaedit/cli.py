@@ -3,6 +3,9 @@
     deltaedit edit --model openai-community/gpt2-xl --method alphaedit --records multi_counterfact.json \
         --n 100 --out runs/gpt2xl-alphaedit --stats-corpus wikipedia --save-model
     deltaedit score --run runs/gpt2xl-alphaedit
+    deltaedit edit --model smollm2-135m --method alphaedit --subject "Danielle Darrieux" \
+        --prompt "The mother tongue of {} is" --target-new English --out runs/demo
+    deltaedit generate --run runs/demo --prompt "The mother tongue of Danielle Darrieux is"
     deltaedit methods
     deltaedit memory --model llama3-8b --dtype bfloat16 --gpu-mem-gb 24
     deltaedit tune --model DIR --records counterfact.json --method alphaedit --hparams factworld-small-gpt2 \
@@ -26,7 +29,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 # hub names whose published hparams ship with the package (docs/methods.md)
-KNOWN_MODELS = {"gpt2-xl": "gpt2-xl", "meta-llama-3-8b": "llama3-8b", "meta-llama-3-8b-instruct": "llama3-8b"}
+KNOWN_MODELS = {"gpt2-xl": "gpt2-xl", "meta-llama-3-8b": "llama3-8b", "meta-llama-3-8b-instruct": "llama3-8b",
+                "smollm2-135m": "smollm2-135m", "smollm2-135m-instruct": "smollm2-135m"}
 
 
 def _factworld_cli():
@@ -60,34 +64,58 @@ def _hparams_name(method, model: str, given: str | None) -> str:
     return guess
 
 
+def _edit_requests(args) -> tuple[list, str, dict]:
+    """(requests, dataset, what the manifest records of them): the first N records of a file, or one fact
+    given on the command line (--subject, --prompt with one {}, --target-new)."""
+    from deltaedit.data import load_records
+    from deltaedit.types import EditRequest
+
+    fact = (args.subject, args.prompt, args.target_new)
+    if args.records is None:
+        if None in fact:
+            raise UsageError("give --records FILE --n N, or one fact: --subject S --prompt 'text with {}' --target-new O")
+        if args.prompt.count("{}") != 1:
+            raise UsageError(f"--prompt {args.prompt!r}: needs exactly one {{}} where the subject goes")
+        req = EditRequest(case_id=0, subject=args.subject, prompt=args.prompt, target_new=args.target_new)
+        return [req], "fact", {"fact": {"subject": args.subject, "prompt": args.prompt, "target_new": args.target_new}}
+    if any(x is not None for x in fact):
+        raise UsageError("--records and --subject/--prompt/--target-new exclude each other")
+    if args.n is None:
+        raise UsageError("--n is needed with --records")
+    records = load_records(args.records, args.dataset)
+    if args.n < 1 or args.n > len(records):
+        raise UsageError(f"--n {args.n}: {args.records} has {len(records)} records")
+    dataset = records[0].dataset if records else args.dataset
+    return [r.request for r in records[: args.n]], dataset, {"records": str(Path(args.records).resolve())}
+
+
 def cmd_edit(args) -> int:
     import torch
 
     from deltaedit.api import load_hparams, make_context
     from deltaedit.core.templates import HUB_TEMPLATE_WORDS
-    from deltaedit.data import load_records, write_json
+    from deltaedit.data import write_json
     from deltaedit.methods import get_method
     from deltaedit.models import default_device, load_model
     from deltaedit.runner import RunSettings, run_sequential
-    from deltaedit.stats import corpus_texts
+    from deltaedit.sources import resolve, source_of
+    from deltaedit.stats import corpus_texts, model_texts
 
     method = get_method(args.method)
     hp_name = _hparams_name(method, args.model, args.hparams)
     hp = load_hparams(method.name, hp_name)
-    records = load_records(args.records, args.dataset)
-    dataset = records[0].dataset if records else args.dataset
-    if args.n < 1 or args.n > len(records):
-        raise UsageError(f"--n {args.n}: {args.records} has {len(records)} records")
-    checkpoints = sorted({c for c in (args.checkpoints or []) if c < args.n} | {args.n})
-    if method.stats_layers(hp) and not args.stats_corpus:
+    requests, dataset, source = _edit_requests(args)
+    n = len(requests)
+    checkpoints = sorted({c for c in (args.checkpoints or []) if c < n} | {n})
+    corpus = args.stats_corpus or ("self" if args.records is None else None)
+    if method.stats_layers(hp) and not corpus:
         raise UsageError(f"--stats-corpus is needed: {method.name} uses the key statistics C0 of layers "
-                         f"{method.stats_layers(hp)} (a text file, one document per line, or 'wikipedia')")
-    if args.stats_corpus not in (None, "wikipedia") and not Path(args.stats_corpus).is_file():
-        raise UsageError(f"--stats-corpus {args.stats_corpus}: no such file")
+                         f"{method.stats_layers(hp)} (a text file, one document per line, 'wikipedia', or 'self')")
+    if corpus not in (None, "wikipedia", "self") and not Path(corpus).is_file():
+        raise UsageError(f"--stats-corpus {corpus}: no such file")
     out = Path(args.out)
-    manifest = {"model": args.model, "records": str(Path(args.records).resolve()), "dataset": dataset,
-                "method": method.name, "hparams": hp_name, "n": args.n, "checkpoints": checkpoints,
-                "order_seed": args.order_seed}
+    manifest = {"model": args.model, **source, "dataset": dataset, "method": method.name, "hparams": hp_name,
+                "n": n, "checkpoints": checkpoints, "order_seed": args.order_seed}
     old = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else None
     if old is not None and {k: old.get(k) for k in manifest} != manifest:
         raise UsageError(f"--out {out} holds another run ({old['method']} on {old['model']}, n={old['n']}): "
@@ -95,20 +123,46 @@ def cmd_edit(args) -> int:
     device = torch.device(args.device) if args.device else default_device()
     model, tok = load_model(args.model, device=device)
     out.mkdir(parents=True, exist_ok=True)                 # only once every argument has been checked
-    ctx = make_context(model, tok, method, hp,
-                       corpus=corpus_texts(args.stats_corpus, args.stats_n) if args.stats_corpus else None,
-                       stats_path=out / "stats.pt", model_id=args.model, stats_max_len=args.stats_max_len,
+    if corpus == "self":   # no text at hand (offline): seeded samples of the model's own text
+        n_texts, length = args.stats_n or 64, args.stats_max_len or 64
+        texts, meta = (lambda: model_texts(model, tok, n_texts, length)), {"corpus": "self", "n_texts": n_texts}
+    else:
+        texts, meta = (corpus_texts(corpus, args.stats_n) if corpus else None), {"corpus": corpus, "n_texts": args.stats_n}
+    ctx = make_context(model, tok, method, hp, corpus=texts, stats_path=out / "stats.pt", model_id=args.model,
+                       stats_max_len=args.stats_max_len if corpus != "self" else None,
                        template_seed_words=[tok.eos_token] * 5 if args.eos_templates else HUB_TEMPLATE_WORDS,
-                       templates_path=out / "templates.json",
-                       stats_meta={"corpus": args.stats_corpus, "n_texts": args.stats_n})
-    write_json(manifest, out / "run.json")
-    run_sequential(model, tok, method, hp, ctx, [r.request for r in records[: args.n]], out / "run",
-                   RunSettings(checkpoints, order_seed=args.order_seed))
+                       templates_path=out / "templates.json", stats_meta=meta)
+    gguf = source_of(resolve(args.model))                 # the GGUF file and its sha256, for a built-in or .gguf model
+    write_json({**manifest, "model_source": gguf} if gguf else manifest, out / "run.json")
+    run_sequential(model, tok, method, hp, ctx, requests, out / "run", RunSettings(checkpoints, order_seed=args.order_seed))
     if args.save_model:
         model.save_pretrained(out / "model")
         tok.save_pretrained(out / "model")
-    print(f"edited {args.n} records with {method.name}: checkpoints in {out / 'run'}"
+    print(f"edited {n} {'fact' if n == 1 else 'records'} with {method.name}: checkpoints in {out / 'run'}"
           + (f", edited model in {out / 'model'}" if args.save_model else ""))
+    return 0
+
+
+def cmd_generate(args) -> int:
+    """Greedy continuations of each prompt by the unedited and the edited model, one under the other."""
+    from deltaedit.eval.analysis import greedy
+    from deltaedit.models import applied, load_model
+    from deltaedit.runner import read_checkpoint
+
+    run = Path(args.run)
+    if not (run / "run.json").exists():
+        raise UsageError(f"--run {run}: no run.json (not a directory written by `deltaedit edit`)")
+    m = json.loads((run / "run.json").read_text())
+    done = [n for n in m["checkpoints"] if (run / "run" / f"ckpt_{n}" / "deltas.safetensors").exists()]
+    if not done:
+        raise UsageError(f"--run {run}: no checkpoint written yet")
+    model, tok = load_model(m["model"])
+    deltas, edited, _ = read_checkpoint(run / "run" / f"ckpt_{done[-1]}")
+    unedited = [greedy(model, tok, p, args.max_new_tokens) for p in args.prompt]
+    with applied(model, deltas):
+        after = [greedy(model, tok, p, args.max_new_tokens) for p in args.prompt]
+    for prompt, u, e in zip(args.prompt, unedited, after):
+        print(f"{prompt}\n  unedited: {u.strip()}\n  edited ({m['method']}, {len(edited)} edits): {e.strip()}")
     return 0
 
 
@@ -199,16 +253,21 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="deltaedit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     e = sub.add_parser("edit", help="edit a model sequentially (resumable)")
-    e.add_argument("--model", required=True, help="hub id or local directory of a GPT-2 or Llama model")
+    e.add_argument("--model", required=True, help="a GPT-2 or Llama model: hub id, local directory, .gguf file or a "
+                   "built-in name (smollm2-135m)")
     e.add_argument("--method", required=True, help="a registered method (see `deltaedit methods`)")
-    e.add_argument("--records", required=True, help="CounterFact (ROME or EasyEdit format) or ZsRE (MEND format) JSON")
+    e.add_argument("--records", default=None, help="CounterFact (ROME or EasyEdit format) or ZsRE (MEND format) JSON")
     e.add_argument("--dataset", default="auto", choices=["auto", "counterfact", "zsre"])
-    e.add_argument("--n", type=int, required=True, help="edit the first N records")
+    e.add_argument("--n", type=int, default=None, help="edit the first N records")
+    e.add_argument("--subject", default=None, help="one fact instead of --records: its subject")
+    e.add_argument("--prompt", default=None, help="one fact: the prompt, {} where the subject goes")
+    e.add_argument("--target-new", default=None, help="one fact: the new object")
     e.add_argument("--out", required=True, help="run directory (created; the same arguments resume in it)")
     e.add_argument("--hparams", default=None, help="shipped hparams name or YAML path (default: from the model name)")
     e.add_argument("--checkpoints", type=int, nargs="*", help="further edit counts to write checkpoints at")
     e.add_argument("--order-seed", type=int, default=None, help="shuffle the edit order (default: file order)")
-    e.add_argument("--stats-corpus", default=None, help="C0's corpus: a text file (one document per line) or 'wikipedia'")
+    e.add_argument("--stats-corpus", default=None, help="C0's corpus: a text file (one document per line), 'wikipedia', "
+                   "or 'self' (seeded samples of the model's own text; the default for one fact)")
     e.add_argument("--stats-n", type=int, default=None, help="documents for C0 (default: all lines / 100,000 articles)")
     e.add_argument("--stats-max-len", type=int, default=None, help="tokens per document (default: the model's context)")
     e.add_argument("--eos-templates", action="store_true", help="sample context templates from EOS (fact-world models)")
@@ -218,6 +277,11 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("score", help="score every checkpoint of a run directory")
     s.add_argument("--run", required=True)
     s.set_defaults(fn=cmd_score)
+    g = sub.add_parser("generate", help="greedy continuations of prompts, unedited and edited, from a run directory")
+    g.add_argument("--run", required=True, help="a directory written by `deltaedit edit`")
+    g.add_argument("--prompt", action="append", required=True, help="repeatable")
+    g.add_argument("--max-new-tokens", type=int, default=20)
+    g.set_defaults(fn=cmd_generate)
     m = sub.add_parser("methods", help="list the registered methods and their hparams files")
     m.set_defaults(fn=cmd_methods)
     mem = sub.add_parser("memory", help="memory estimate per rule (and GPUs per job) for a model")
@@ -249,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     from deltaedit.data import RecordError
     from deltaedit.hparams import HParamsError
     from deltaedit.models import UnsupportedArchitecture
+    from deltaedit.sources import ModelSourceError
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in DELEGATED:                        # their own parsers, --help included
@@ -258,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
                         filename=getattr(args, "log", None))
     try:
         return args.fn(args)
-    except (UsageError, RecordError, HParamsError, UnsupportedArchitecture, FileNotFoundError) as e:
+    except (UsageError, RecordError, HParamsError, UnsupportedArchitecture, ModelSourceError, FileNotFoundError) as e:
         msg = str(e)
     except KeyError as e:                                   # unknown method: the registry's message
         msg = e.args[0] if e.args else repr(e)

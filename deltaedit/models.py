@@ -190,7 +190,8 @@ DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch
 
 def load_model(name_or_path: str | Path, dtype: torch.dtype | str | None = None, device: str | torch.device = "cpu",
                fp32_layers=(), device_map: str | None = None, max_memory: dict | None = None):
-    """Load any supported HF causal LM (hub id or local directory) with its tokenizer.
+    """Load any supported HF causal LM with its tokenizer: a hub id, a local directory, a .gguf file or a
+    built-in name such as "smollm2-135m" (deltaedit.sources: dequantised once and cached).
 
     The tokenizer is set to right padding with pad = eos (docs/methods.md#conventions) and to return only
     ``input_ids`` and ``attention_mask``. Unsupported architectures fail before weights are read.
@@ -200,6 +201,9 @@ def load_model(name_or_path: str | Path, dtype: torch.dtype | str | None = None,
     """
     from transformers import AutoConfig, AutoModelForCausalLM
 
+    from deltaedit.sources import resolve
+
+    name_or_path = resolve(name_or_path)
     dt = DTYPES[dtype] if isinstance(dtype, str) else (dtype or torch.float32)
     cfg = AutoConfig.from_pretrained(str(name_or_path))
     adapter_for(cfg)

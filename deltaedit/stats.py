@@ -138,3 +138,27 @@ def corpus_texts(corpus: str, n_texts: int | None, seed: int = 0):
     if corpus == "wikipedia":
         return lambda: wikipedia_texts(n_texts or 100_000, seed=seed)
     return lambda: Path(corpus).read_text().splitlines()[:n_texts]
+
+
+@torch.no_grad()
+def model_texts(model, tok, n_texts: int = 64, length: int = 64, seed: int = 0, batch_size: int = 16) -> list[str]:
+    """C0's corpus where no text exists (a fresh machine, offline): `n_texts` seeded top-k samples of the
+    model's own text, `length` new tokens each, started from the five seed words of the context templates.
+    Their number and length go into the statistics' metadata. The global random state is left as it was."""
+    from deltaedit.core.templates import HUB_TEMPLATE_WORDS
+
+    seeds = [HUB_TEMPLATE_WORDS[i % len(HUB_TEMPLATE_WORDS)] for i in range(n_texts)]
+    pad_side, tok.padding_side = tok.padding_side, "left"           # generation continues from the right end
+    out = []
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for i in range(0, n_texts, batch_size):
+                enc = tok(seeds[i: i + batch_size], return_tensors="pt", padding=True).to(device_of(model))
+                ids = model.generate(**enc, do_sample=True, top_k=5, max_new_tokens=length, min_new_tokens=length,
+                                     pad_token_id=tok.pad_token_id)
+                out += [seeds[i + j] + tok.decode(row[enc["input_ids"].shape[1]:], skip_special_tokens=True)
+                        for j, row in enumerate(ids)]
+    finally:
+        tok.padding_side = pad_side
+    return out

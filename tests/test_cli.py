@@ -55,7 +55,7 @@ def test_methods_lists_every_method_with_its_hparams(capsys):
 
 @pytest.mark.parametrize("case,culprit", [
     ("method", "unknown method 'alphaedt'"),
-    ("model", "cannot load model"),
+    ("model", "unknown model"),
     ("records_json", "not valid JSON"),
     ("records_format", "neither a CounterFact"),
     ("too_many", "--n 50"),

