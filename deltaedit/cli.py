@@ -143,19 +143,25 @@ def cmd_edit(args) -> int:
     return 0
 
 
-def cmd_generate(args) -> int:
-    """Greedy continuations of each prompt by the unedited and the edited model, one under the other."""
-    from deltaedit.eval.analysis import greedy
-    from deltaedit.models import applied, load_model
-    from deltaedit.runner import read_checkpoint
-
-    run = Path(args.run)
+def _written_run(path: str) -> tuple[Path, dict, list[int]]:
+    """A run directory of `deltaedit edit`: (folder, its run.json, the checkpoints written so far)."""
+    run = Path(path)
     if not (run / "run.json").exists():
         raise UsageError(f"--run {run}: no run.json (not a directory written by `deltaedit edit`)")
     m = json.loads((run / "run.json").read_text())
     done = [n for n in m["checkpoints"] if (run / "run" / f"ckpt_{n}" / "deltas.safetensors").exists()]
     if not done:
         raise UsageError(f"--run {run}: no checkpoint written yet")
+    return run, m, done
+
+
+def cmd_generate(args) -> int:
+    """Greedy continuations of each prompt by the unedited and the edited model, one under the other."""
+    from deltaedit.eval.analysis import greedy
+    from deltaedit.models import applied, load_model
+    from deltaedit.runner import read_checkpoint
+
+    run, m, done = _written_run(args.run)
     model, tok = load_model(m["model"])
     deltas, edited, _ = read_checkpoint(run / "run" / f"ckpt_{done[-1]}")
     unedited = [greedy(model, tok, p, args.max_new_tokens) for p in args.prompt]
@@ -169,13 +175,10 @@ def cmd_generate(args) -> int:
 def cmd_score(args) -> int:
     from deltaedit.workflow.jobs import reference_job, score_job
 
-    run = Path(args.run)
-    if not (run / "run.json").exists():
-        raise UsageError(f"--run {run}: no run.json (not a directory written by `deltaedit edit`)")
-    m = json.loads((run / "run.json").read_text())
-    ckpts = [n for n in m["checkpoints"] if (run / "run" / f"ckpt_{n}" / "deltas.safetensors").exists()]
-    if not ckpts:
-        raise UsageError(f"--run {run}: no checkpoint written yet")
+    run, m, ckpts = _written_run(args.run)
+    if m["dataset"] == "fact":
+        raise UsageError(f"--run {run}: one fact from the command line has no records to score; "
+                         "`deltaedit generate` shows what it changed")
     ref = run / "reference.json"
     if m["dataset"] == "counterfact" and not ref.exists():
         reference_job(m["model"], m["records"], m["dataset"], m["n"], str(ref))

@@ -117,6 +117,7 @@ def test_one_fact_from_the_command_line_then_its_generations(world, tmp_path, ca
     assert main(["generate", "--run", out, "--prompt", r.filled, "--max-new-tokens", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[-3] == r.filled and lines[-2].startswith("  unedited: ") and lines[-1].startswith("  edited (memit, 1 edits): ")
+    assert main(["score", "--run", out]) == 2 and "deltaedit generate" in capsys.readouterr().err   # no records
 
 
 def test_the_models_own_text_is_seeded_and_leaves_the_random_state_alone(world):
