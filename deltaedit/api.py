@@ -37,13 +37,14 @@ def load_hparams(method: str, model_or_path: str | Path, overrides: dict | None 
 def make_context(model, tok, method, hp, corpus=None, stats_path: str | Path | None = None,
                  model_id: str | None = None, template_seed_words: list[str] | None = None, template_seed: int = 0,
                  stats_max_len: int | None = 256, templates_path: str | Path | None = None,
-                 stats_meta: dict | None = None) -> EditContext:
+                 stats_meta: dict | None = None, stats_product_dtype: torch.dtype = torch.float64) -> EditContext:
     """The method's context templates (seeded samples of the model) plus the key statistics C0 it needs.
 
     `corpus` is a list of documents or a function returning one (read only when C0 is computed). With
     `templates_path` the templates are cached there as JSON. With `stats_path`, C0 is cached there;
     `model_id` (required then) and `stats_meta` (e.g. the corpus's name) go into the cache's metadata, so
-    that one model's or corpus's statistics are never read for another."""
+    that one model's or corpus's statistics are never read for another. `stats_product_dtype` float32
+    computes C0 2-4x faster on a CPU (deltaedit.stats.second_moments)."""
     if templates_path is not None and Path(templates_path).exists():
         templates = json.loads(Path(templates_path).read_text())
     else:
@@ -58,13 +59,17 @@ def make_context(model, tok, method, hp, corpus=None, stats_path: str | Path | N
             raise ValueError(f"method {method.name!r} needs key statistics: pass a corpus")
         texts = corpus if callable(corpus) else (lambda: corpus)
         if stats_path is None:
-            ctx.stats, _ = second_moments(model, tok, texts(), layers, max_len=stats_max_len)
+            ctx.stats, _ = second_moments(model, tok, texts(), layers, max_len=stats_max_len,
+                                          product_dtype=stats_product_dtype)
         else:
             if not model_id:
                 raise ValueError("model_id is required with stats_path (it keys the cache)")
             meta = {"model": model_id, "n_texts": None if callable(corpus) else len(corpus), "max_len": stats_max_len,
                     **(stats_meta or {})}
-            ctx.stats = cached_second_moments(stats_path, model, tok, texts, layers, meta, max_len=stats_max_len)
+            if stats_product_dtype != torch.float64:              # a cache of the other kind is not reused
+                meta["products"] = str(stats_product_dtype).removeprefix("torch.")
+            ctx.stats = cached_second_moments(stats_path, model, tok, texts, layers, meta, max_len=stats_max_len,
+                                              product_dtype=stats_product_dtype)
     return ctx
 
 

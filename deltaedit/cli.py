@@ -131,7 +131,7 @@ def cmd_edit(args) -> int:
     ctx = make_context(model, tok, method, hp, corpus=texts, stats_path=out / "stats.pt", model_id=args.model,
                        stats_max_len=args.stats_max_len if corpus != "self" else None,
                        template_seed_words=[tok.eos_token] * 5 if args.eos_templates else HUB_TEMPLATE_WORDS,
-                       templates_path=out / "templates.json", stats_meta=meta)
+                       templates_path=out / "templates.json", stats_meta=meta, stats_product_dtype=torch.float32)
     gguf = source_of(resolve(args.model))                 # the GGUF file and its sha256, for a built-in or .gguf model
     write_json({**manifest, "model_source": gguf} if gguf else manifest, out / "run.json")
     run_sequential(model, tok, method, hp, ctx, requests, out / "run", RunSettings(checkpoints, order_seed=args.order_seed))

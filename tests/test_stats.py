@@ -35,6 +35,20 @@ def test_second_moments_equal_hand_computation_on_every_layer(arch):
         torch.testing.assert_close(c0[l].double(), want, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+def test_float32_products_into_a_float64_total_equal_the_float64_computation(arch):
+    """The command line's fast C0: each batch's Kᵀ K in float32, summed in float64, within 1e-5 (relative,
+    Frobenius) of all-float64 products, on keys with a wide range of magnitudes."""
+    model = MODEL_BUILDERS[arch]()
+    texts = corpus(40, seed=5)
+    exact, n = second_moments(model, TOK, texts, [0, 2], batch_size=7)
+    fast, n_fast = second_moments(model, TOK, texts, [0, 2], batch_size=7, product_dtype=torch.float32)
+    assert n == n_fast
+    for l in (0, 2):
+        err = (fast[l].double() - exact[l].double()).norm() / exact[l].double().norm()
+        assert 0 < err < 1e-5, (l, float(err))          # > 0: the float32 products are the ones computed
+
+
 def test_truncation_and_token_budget():
     """Documents are cut at max_len tokens (None: the model's context); the padded batches are split at
     3 x max_len tokens, which changes nothing but memory."""
