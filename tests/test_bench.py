@@ -65,3 +65,12 @@ def test_tabulate_rebuilds_the_table_from_the_series(tmp_path):
     assert main(["--world", "w", "--out", str(tmp_path), "--methods", "a", "b", "--tabulate"]) == 0
     table = (tmp_path / "bench.md").read_text()
     assert table.startswith("w gpt2, 1000 sequential edits") and "7.5" in table and "| a " in table
+
+
+def test_a_method_may_carry_overrides_and_its_series_file_is_a_plain_name():
+    from deltaedit.study.bench import method_spec, series_file
+    assert method_spec("memit") == ("memit", {})
+    assert method_spec("deltaedit:trigger=code,eta=2") == ("deltaedit", {"trigger": "code", "eta": 2})
+    assert series_file("deltaedit:trigger=code") == "bench_deltaedit_trigger-code.json"
+    with pytest.raises(ValueError, match="key=value"):
+        method_spec("deltaedit:trigger")

@@ -16,7 +16,10 @@ official code's cost figure (20 steps, docs/factworld.md) — so that the per-ed
 implementation alone. `--shape 4x256` replaces the world's trained model by a seeded, untrained one of that
 depth and width (width/64 heads, a 4×width MLP) with the world's tokenizer — the official figure's model
 shape (4 layers, 256 wide, 3.7M parameters) for a like-for-like cost comparison; with `--steps` the work
-per edit does not depend on the weights. `--out DIR` writes each method's per-edit series (bench_<method>.json), the table
+per edit does not depend on the weights. `--model REF --records FILE` runs a real model instead of a world
+(a hub id, directory, .gguf file or built-in name such as smollm2-135m, on CounterFact records, C0 from 64
+seeded samples of the model's own text); a method may carry hparams overrides, `deltaedit:trigger=code`.
+`--out DIR` writes each method's per-edit series (bench_<method>.json), the table
 (bench.md) and a figure of seconds per edit against the number of prior edits (bench.png); `--tabulate`
 rebuilds the last two from the series already in DIR (after re-running some of the methods into it).
 """
@@ -81,6 +84,34 @@ def summarise(method: str, log: list[dict]) -> dict:
             "ms_per_pass_50": med(per_pass, early), "ms_per_pass_last_20": med(per_pass, late)}
 
 
+def method_spec(spec: str) -> tuple[str, dict]:
+    """"deltaedit:trigger=code,eta=2" -> ("deltaedit", {"trigger": "code", "eta": 2}); a plain name has none."""
+    import yaml
+
+    name, _, rest = spec.partition(":")
+    pairs = [kv.split("=", 1) for kv in rest.split(",") if kv]
+    if any(len(p) != 2 for p in pairs):
+        raise ValueError(f"method {spec!r}: overrides are key=value[,key=value...]")
+    return name, {k: yaml.safe_load(v) for k, v in pairs}
+
+
+def series_file(method: str) -> str:
+    """bench_<method>.json, with a method's overrides written file-name safe (deltaedit_trigger-code)."""
+    return "bench_" + method.replace(":", "_").replace("=", "-").replace(",", "_") + ".json"
+
+
+def real_model_run(model_ref: str, records_path: Path, method, hp, device: str):
+    """A real model, its CounterFact records and the method's context (C0 from the model's own text)."""
+    from deltaedit.api import make_context
+    from deltaedit.core.templates import HUB_TEMPLATE_WORDS
+    from deltaedit.stats import model_texts
+
+    model, tok = load_model(model_ref, device=torch.device(device))
+    ctx = make_context(model, tok, method, hp, corpus=lambda: model_texts(model, tok), stats_max_len=None,
+                       template_seed_words=HUB_TEMPLATE_WORDS, stats_product_dtype=torch.float32)
+    return model, tok, load_counterfact(records_path), ctx
+
+
 def shaped_model(world: Path, arch: str, shape: str, device: str):
     """An untrained model of `shape` ("LAYERSxWIDTH") with the world's tokenizer (seeded initialisation)."""
     n_layer, width = (int(x) for x in shape.lower().split("x"))
@@ -89,21 +120,24 @@ def shaped_model(world: Path, arch: str, shape: str, device: str):
     return build_model(size, len(tok), seed=0).eval().to(device), tok
 
 
-def one_method(world: Path, arch: str, method: str, n_edits: int, hp_name: str, threads: int,
-               device: str = "cpu", steps: int | None = None, shape: str | None = None) -> tuple[dict, list[float]]:
+def one_method(world: Path | None, arch: str, method: str, n_edits: int, hp_name: str, threads: int,
+               device: str = "cpu", steps: int | None = None, shape: str | None = None,
+               model_ref: str | None = None, records_path: Path | None = None) -> tuple[dict, list[float]]:
     torch.set_num_threads(threads)
-    if shape:
-        model, tok = shaped_model(world, arch, shape, device)
-    else:
-        model, tok = load_model(world / "models" / arch, device=torch.device(device))
-    records = load_counterfact(world / "counterfact.json")
-    if len(records) < n_edits:
-        raise ValueError(f"{world}/counterfact.json has {len(records)} records, fewer than --edits {n_edits}")
-    m = get_method(method)
-    hp = load_hparams(method, hp_name)
+    name, overrides = method_spec(method)
+    m = get_method(name)
+    hp = load_hparams(name, hp_name, overrides)
     if steps is not None:
         hp = fixed_steps(hp, steps)
-    ctx = world_context(model, tok, world, m, hp)
+    if model_ref:
+        model, tok, records, ctx = real_model_run(model_ref, records_path, m, hp, device)
+    else:
+        model, tok = (shaped_model(world, arch, shape, device) if shape
+                      else load_model(world / "models" / arch, device=torch.device(device)))
+        records = load_counterfact(world / "counterfact.json")
+        ctx = world_context(model, tok, world, m, hp)
+    if len(records) < n_edits:
+        raise ValueError(f"{records_path or world / 'counterfact.json'} has {len(records)} records, fewer than --edits {n_edits}")
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         run_sequential(model, tok, m, hp, ctx, [r.request for r in records[:n_edits]], tmp,
@@ -112,7 +146,7 @@ def one_method(world: Path, arch: str, method: str, n_edits: int, hp_name: str, 
         log = [json.loads(x) for x in (Path(tmp) / "edits.jsonl").read_text().splitlines()]
     res = summarise(method, log)
     res.update(steps_setting=steps or "hparams", wall_s=round(wall, 1), device=device, threads=threads,
-               model=shape or "trained", n_params=sum(p.numel() for p in model.parameters()),
+               model=model_ref or shape or "trained", n_params=sum(p.numel() for p in model.parameters()),
                peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
     if device != "cpu":
         res["peak_accelerator_mb"] = round(torch.accelerator.max_memory_allocated() / 2 ** 20, 1)
@@ -125,7 +159,7 @@ def write_outputs(out: Path, results: list[dict], series: dict[str, list[float]]
     from deltaedit.eval.plots import new_figure, save_figure
     out.mkdir(parents=True, exist_ok=True)
     for r in results:
-        (out / f"bench_{r['method']}.json").write_text(json.dumps({**r, "seconds": series[r["method"]]}))
+        (out / series_file(r["method"])).write_text(json.dumps({**r, "seconds": series[r["method"]]}))
     (out / "bench.md").write_text(f"{title}\n\n" + pd.DataFrame(results)[COLUMNS].to_markdown(index=False) + "\n")
     fig, (ax,) = new_figure(width=6.4, height=3.6)
     for method, secs in series.items():
@@ -141,7 +175,9 @@ def write_outputs(out: Path, results: list[dict], series: dict[str, list[float]]
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--world", required=True, type=Path)
+    ap.add_argument("--world", type=Path, default=None, help="a fact world's folder (or --model and --records)")
+    ap.add_argument("--model", default=None, help="a real model: hub id, directory, .gguf file or built-in name")
+    ap.add_argument("--records", type=Path, default=None, help="CounterFact records for --model")
     ap.add_argument("--arch", default="gpt2")
     ap.add_argument("--hparams-model", default=None)
     ap.add_argument("--methods", nargs="+", default=["ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit"])
@@ -156,16 +192,19 @@ def main(argv=None) -> int:
                     help="run nothing: rebuild bench.md and bench.png from the bench_<method>.json series in --out")
     ap.add_argument("--single", action="store_true", help=argparse.SUPPRESS)   # child mode: one method
     args = ap.parse_args(argv)
+    if (args.world is None) == (args.model is None) or (args.model is not None) != (args.records is not None):
+        ap.error("give --world, or --model with --records")
     logging.basicConfig(level=logging.WARNING)
-    hp_name = args.hparams_model or f"factworld-{args.arch}"
+    hp_name = args.hparams_model or (Path(args.model).name.lower() if args.model else f"factworld-{args.arch}")
     if args.single:
         res, secs = one_method(args.world, args.arch, args.methods[0], args.edits, hp_name, args.threads,
-                               args.device, args.steps, args.shape)
+                               args.device, args.steps, args.shape, args.model, args.records)
         sys.stdout.write(json.dumps({**res, "seconds": secs}) + "\n")
         return 0
 
     def child(method: str) -> subprocess.Popen:
-        cmd = [sys.executable, "-m", "deltaedit.study.bench", "--single", "--world", str(args.world), "--arch", args.arch,
+        source = (["--world", str(args.world)] if args.world else ["--model", args.model, "--records", str(args.records)])
+        cmd = [sys.executable, "-m", "deltaedit.study.bench", "--single", *source, "--arch", args.arch,
                "--hparams-model", hp_name, "--methods", method, "--edits", str(args.edits),
                "--threads", str(args.threads), "--device", args.device]
         cmd += (["--steps", str(args.steps)] if args.steps else []) + (["--shape", args.shape] if args.shape else [])
@@ -176,7 +215,7 @@ def main(argv=None) -> int:
         if not args.out:
             ap.error("--tabulate needs --out")
         for method in args.methods:
-            res = json.loads((args.out / f"bench_{method}.json").read_text())
+            res = json.loads((args.out / series_file(method)).read_text())
             series[method] = res.pop("seconds")
             results.append(res)
         write_outputs(args.out, results, series, _title(args))
@@ -199,7 +238,8 @@ def main(argv=None) -> int:
 
 
 def _title(args) -> str:
-    return (f"{args.world.name} {args.arch}{' untrained ' + args.shape if args.shape else ''}, {args.edits} sequential "
+    what = args.model if args.model else f"{args.world.name} {args.arch}"
+    return (f"{what}{' untrained ' + args.shape if args.shape else ''}, {args.edits} sequential "
             f"edits, {'%d passes per edit' % args.steps if args.steps else 'shipped hparams'}, "
             f"{args.threads} thread(s), {args.device}, {args.parallel} method(s) at a time")
 
