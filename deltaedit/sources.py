@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,13 +108,22 @@ def dequantised(gguf: Path, cache_dir: str | Path | None = None) -> Path:
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     fresh = type(read)(read.config)
     fresh.load_state_dict(read.state_dict())
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    fresh.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
-    (tmp / "source.json").write_text(json.dumps(model_record(gguf, digest), indent=1))
-    shutil.rmtree(out, ignore_errors=True)
-    os.replace(tmp, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=out.parent))   # one per process: two jobs may race
+    try:
+        fresh.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        (tmp / "source.json").write_text(json.dumps(model_record(gguf, digest), indent=1))
+        if (out / "source.json").is_file():              # another process finished first: keep its copy
+            return out
+        shutil.rmtree(out, ignore_errors=True)            # a folder without source.json is a broken leftover
+        try:
+            os.replace(tmp, out)
+        except OSError:                                    # the other process renamed its copy in meanwhile
+            if not (out / "source.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 

@@ -108,3 +108,33 @@ def test_one_alphaedit_edit_on_the_real_model_makes_the_new_object_its_answer(sm
     deltaedit.edit(model, tok, [req], "alphaedit", hp, ctx)
     with torch.no_grad():
         assert int(model(ids).logits[0, -1].argmax()) == target
+
+
+def test_a_gguf_copy_made_by_another_process_first_is_kept(tmp_path, monkeypatch):
+    """Two jobs dequantising the same file: the one that finishes second leaves the first one's folder as it
+    is and no temporary folder behind. (The GGUF reader is replaced by a tiny model: no wheel needed.)"""
+    import transformers
+
+    from tests.conftest import tiny_gpt2
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF fake")
+    digest = sources.sha256(gguf)
+    done = tmp_path / "cache" / f"m-{digest[:12]}"
+
+    class Reader:
+        @staticmethod
+        def from_pretrained(*a, **k):
+            done.mkdir(parents=True)                       # the other process, finishing while this one reads
+            (done / "source.json").write_text('{"by": "the other process"}')
+            return tiny_gpt2()
+
+    class Tok:
+        @staticmethod
+        def from_pretrained(*a, **k):
+            from tests.test_metrics import word_tokenizer
+            return word_tokenizer()
+    monkeypatch.setattr(transformers, "AutoModelForCausalLM", Reader)
+    monkeypatch.setattr(transformers, "AutoTokenizer", Tok)
+    assert sources.dequantised(gguf, tmp_path / "cache") == done
+    assert json.loads((done / "source.json").read_text()) == {"by": "the other process"}
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [done.name]     # no temporary folder left
