@@ -99,7 +99,7 @@ def cmd_edit(args) -> int:
     from deltaedit.models import default_device, load_model
     from deltaedit.runner import RunSettings, run_sequential
     from deltaedit.sources import resolve, source_of
-    from deltaedit.stats import corpus_texts, model_texts
+    from deltaedit.stats import corpus_texts
 
     method = get_method(args.method)
     hp_name = _hparams_name(method, args.model, args.hparams)
@@ -123,15 +123,13 @@ def cmd_edit(args) -> int:
     device = torch.device(args.device) if args.device else default_device()
     model, tok = load_model(args.model, device=device)
     out.mkdir(parents=True, exist_ok=True)                 # only once every argument has been checked
-    if corpus == "self":   # no text at hand (offline): seeded samples of the model's own text
-        n_texts, length = args.stats_n or 64, args.stats_max_len or 64
-        texts, meta = (lambda: model_texts(model, tok, n_texts, length)), {"corpus": "self", "n_texts": n_texts}
-    else:
-        texts, meta = (corpus_texts(corpus, args.stats_n) if corpus else None), {"corpus": corpus, "n_texts": args.stats_n}
+    # "self" (no text at hand, offline): seeded samples of the model's own text, --stats-max-len tokens each
+    texts = corpus_texts(corpus, args.stats_n, model=model, tok=tok, length=args.stats_max_len) if corpus else None
     ctx = make_context(model, tok, method, hp, corpus=texts, stats_path=out / "stats.pt", model_id=args.model,
                        stats_max_len=args.stats_max_len if corpus != "self" else None,
                        template_seed_words=[tok.eos_token] * 5 if args.eos_templates else HUB_TEMPLATE_WORDS,
-                       templates_path=out / "templates.json", stats_meta=meta, stats_product_dtype=torch.float32)
+                       templates_path=out / "templates.json", stats_meta={"corpus": corpus, "n_texts": args.stats_n},
+                       stats_product_dtype=torch.float32)
     gguf = source_of(resolve(args.model))                 # the GGUF file and its sha256, for a built-in or .gguf model
     write_json({**manifest, "model_source": gguf} if gguf else manifest, out / "run.json")
     run_sequential(model, tok, method, hp, ctx, requests, out / "run", RunSettings(checkpoints, order_seed=args.order_seed))

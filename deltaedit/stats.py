@@ -137,33 +137,28 @@ def wikipedia_texts(n_samples: int, seed: int = 0, config: str = "20231101.en", 
     return [ds[i]["text"] for i in uniform_sample(len(ds), n_samples, seed)]
 
 
-def corpus_texts(corpus: str, n_texts: int | None, seed: int = 0):
-    """C0's documents, read when called: a text file (one document per line, the first `n_texts`) or
-    "wikipedia" (a seeded uniform sample of `n_texts` articles, 100,000 by default as the references)."""
+def corpus_texts(corpus: str, n_texts: int | None, seed: int = 0, model=None, tok=None, length: int | None = None):
+    """C0's documents, read when called: a text file (one document per line, the first `n_texts`),
+    "wikipedia" (a seeded uniform sample of `n_texts` articles, 100,000 by default as the references) or
+    "self" (`model_texts` of `model`: `n_texts` samples of `length` tokens, 64 and 64 by default)."""
     if corpus == "wikipedia":
         return lambda: wikipedia_texts(n_texts or 100_000, seed=seed)
+    if corpus == "self":
+        if model is None or tok is None:
+            raise ValueError("the corpus 'self' samples the model's own text: pass the model and its tokenizer")
+        return lambda: model_texts(model, tok, n_texts or 64, length or 64, seed)
     return lambda: Path(corpus).read_text().splitlines()[:n_texts]
 
 
-@torch.no_grad()
 def model_texts(model, tok, n_texts: int = 64, length: int = 64, seed: int = 0, batch_size: int = 16) -> list[str]:
     """C0's corpus where no text exists (a fresh machine, offline): `n_texts` seeded top-k samples of the
     model's own text, `length` new tokens each, started from the five seed words of the context templates.
     Their number and length go into the statistics' metadata. The global random state is left as it was."""
     from deltaedit.core.templates import HUB_TEMPLATE_WORDS
+    from deltaedit.eval.generation import continuations
 
     seeds = [HUB_TEMPLATE_WORDS[i % len(HUB_TEMPLATE_WORDS)] for i in range(n_texts)]
-    pad_side, tok.padding_side = tok.padding_side, "left"           # generation continues from the right end
-    out = []
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            for i in range(0, n_texts, batch_size):
-                enc = tok(seeds[i: i + batch_size], return_tensors="pt", padding=True).to(device_of(model))
-                ids = model.generate(**enc, do_sample=True, top_k=5, max_new_tokens=length, min_new_tokens=length,
-                                     pad_token_id=tok.pad_token_id)
-                out += [seeds[i + j] + tok.decode(row[enc["input_ids"].shape[1]:], skip_special_tokens=True)
-                        for j, row in enumerate(ids)]
-    finally:
-        tok.padding_side = pad_side
-    return out
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        new = continuations(model, tok, seeds, length, batch_size, do_sample=True, top_k=5, min_new_tokens=length)
+    return [s + c for s, c in zip(seeds, new)]

@@ -56,3 +56,24 @@ def tiny_world(tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny_world")
     summary = build("tiny", out)
     return out, summary
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory):
+    """The tiny world's files and tokenizer, and an untrained GPT-2 of the world's size saved like a trained one."""
+    import json
+
+    from deltaedit.factworld.build import get_preset, make_files
+    from deltaedit.factworld.pretrain import build_model
+    from deltaedit.models import load_tokenizer
+
+    out = make_files("tiny", tmp_path_factory.mktemp("untrained"))
+    p = get_preset("tiny")
+    tok = load_tokenizer(out / "tokenizer")
+    model = build_model(p.sizes["gpt2"], len(tok), seed=0)
+    model.save_pretrained(out / "models/gpt2")
+    tok.save_pretrained(out / "models/gpt2")
+    (out / "models/gpt2/train_summary.json").write_text(json.dumps(
+        {"arch": "gpt2", "n_params": sum(x.numel() for x in model.parameters()), "train_seconds": 0.0,
+         "size": {"n_layer": 3, "d_model": 64, "d_mlp": 256}}))
+    return out

@@ -2,8 +2,7 @@
 where the teacher-forced score and what the model writes disagree."""
 import pytest
 
-from deltaedit.eval.generation import continuation_hits, generation_hits, greedy_continuations
-from tests.test_jobs import world  # noqa: F401  (the tiny world's files with an untrained model)
+from deltaedit.eval.generation import continuation_hits, generation_hits, continuations
 
 
 @pytest.mark.parametrize("continuation,target,hit", [
@@ -20,7 +19,7 @@ def test_a_hit_is_a_continuation_that_begins_with_the_target(continuation, targe
     assert continuation_hits(continuation, target) is hit
 
 
-def test_teacher_forcing_and_generation_disagree_on_the_fact_world(world):  # noqa: F811
+def test_teacher_forcing_and_generation_disagree_on_the_fact_world(world):
     """On the tiny world's records, an untrained model of its size prefers the new object to the true one
     under teacher forcing (Efficacy_larger = 1) for some records whose greedy continuation does not begin
     with it: the teacher-forced number counts an edit the model does not say."""
@@ -36,7 +35,7 @@ def test_teacher_forcing_and_generation_disagree_on_the_fact_world(world):  # no
     disagree = [i for i, (f, g) in enumerate(zip(forced, said)) if f["efficacy_larger"] == 1 and not g]
     assert disagree, "expected at least one record preferred under teacher forcing but not generated"
     i = disagree[0]
-    text = greedy_continuations(model, tok, [records[i].request.filled], 5)[0]
+    text = continuations(model, tok, [records[i].request.filled], 5)[0]
     assert not continuation_hits(text, records[i].request.target_new)
     assert tok.padding_side == "right"                                   # restored after left-padded batches
     with pytest.raises(ValueError, match="one target per prompt"):

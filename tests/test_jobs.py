@@ -6,28 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from deltaedit.factworld.build import check_model, get_preset, make_files
-from deltaedit.factworld.pretrain import build_model
+from deltaedit.factworld.build import check_model
 from deltaedit.workflow import jobs
 
 MODEL = "factworld-tiny-gpt2"
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """The tiny world's files and tokenizer, and an untrained GPT-2 of the world's size saved like a trained one."""
-    from deltaedit.models import load_tokenizer
-
-    out = make_files("tiny", tmp_path_factory.mktemp("untrained"))
-    p = get_preset("tiny")
-    tok = load_tokenizer(out / "tokenizer")
-    model = build_model(p.sizes["gpt2"], len(tok), seed=0)
-    model.save_pretrained(out / "models/gpt2")
-    tok.save_pretrained(out / "models/gpt2")
-    (out / "models/gpt2/train_summary.json").write_text(json.dumps(
-        {"arch": "gpt2", "n_params": sum(x.numel() for x in model.parameters()), "train_seconds": 0.0,
-         "size": {"n_layer": 3, "d_model": 64, "d_mlp": 256}}))
-    return out
 
 
 def test_every_job_of_a_run_from_templates_to_analysis(world, tmp_path):

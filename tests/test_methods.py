@@ -242,3 +242,23 @@ def test_rome_uses_its_own_templates_and_a_flat_key_mean(monkeypatch):
     torch.testing.assert_close(trace.betas[0][:, 0], u / torch.dot(u, keys[0][0]), atol=1e-5, rtol=1e-4)
     two_level = 0.5 * (keys[0][0] + keys[0][1:].mean(0))
     assert not torch.allclose(k_bar, two_level, atol=1e-4)     # the MEMIT family's average is another key
+
+
+def test_the_readmes_example_method_is_memit_with_the_identity_for_c0(monkeypatch):
+    """examples/plain_ridge.py (README "Extending") registers from its file and, given C0 = I, makes exactly
+    MEMIT's edit: the same value step and spread, the same solver with the identity in C0's place."""
+    from pathlib import Path
+
+    from deltaedit.methods import base, load_method_modules
+    monkeypatch.setattr(base, "METHODS", dict(base.METHODS))                # the registry as it was, after
+    assert load_method_modules([str(Path(__file__).parents[1] / "examples/plain_ridge.py")]) == ["plainridge"]
+    model = MODEL_BUILDERS["gpt2"]()
+    ridge, memit = get_method("plainridge"), get_method("memit")
+    hp = memit.hparams_cls.from_dict(HP["memit"])
+    assert ridge.stats_layers(hp) == []
+    ctx = context(model, hp.layers)
+    deltas, _ = ridge.compute_deltas(model, TOK, [REQS[0]], hp, None, ctx)
+    eye = EditContext(ctx.templates, {l: torch.eye(c.shape[0]) for l, c in ctx.stats.items()})
+    want, _ = memit.compute_deltas(model, TOK, [REQS[0]], hp, None, eye)
+    for l in hp.layers:
+        torch.testing.assert_close(deltas[l], want[l])

@@ -71,3 +71,19 @@ def test_the_one_minute_demo_runs_as_printed_and_the_edited_model_answers_englis
     assert lines[i + 1].strip().startswith("unedited:") and "English" in lines[i + 2]
     run = json.loads((tmp_path / "runs/demo/run.json").read_text())
     assert run["model_source"]["builtin"] == "smollm2-135m" and len(run["model_source"]["sha256"]) == 64
+
+
+@pytest.mark.slow
+def test_the_extending_command_plans_the_example_method_as_printed():
+    """README "Extending": the command as printed, with -n, from the repository root."""
+    import shlex
+    import subprocess
+    import sys
+    section = README.read_text().split("## Extending", 1)[1].split("\n## ", 1)[0]
+    (line,) = [ln for b in re.findall(r"```bash\n(.*?)```", section, re.S) for ln in b.splitlines() if ln.strip()]
+    cmd = shlex.split(line)
+    assert cmd[0] == ".venv/bin/snakemake"
+    r = subprocess.run([str(Path(sys.executable).parent / "snakemake"), *cmd[1:], "-n"], cwd=README.parent,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "results/scores/factworld-small-gpt2/counterfact/plainridge/50.json" in r.stdout

@@ -58,9 +58,8 @@ def plot_tsne(points: dict[str, np.ndarray], n: int, title: str, path: str | Pat
     save_figure(fig, path)
 
 
-@torch.no_grad()
 def greedy(model, tok, prompt: str, max_new_tokens: int = 20) -> str:
-    dev = next(model.parameters()).device
-    enc = tok(prompt, return_tensors="pt").to(dev)
-    ids = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
-    return tok.decode(ids[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    """The greedy continuation of one prompt (the case studies, Tables 4-5)."""
+    from deltaedit.eval.generation import continuations
+
+    return continuations(model, tok, [prompt], max_new_tokens)[0]

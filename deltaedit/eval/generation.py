@@ -30,15 +30,17 @@ def continuation_hits(continuation: str, target: str) -> bool:
 
 
 @torch.no_grad()
-def greedy_continuations(model, tok, prompts: list[str], max_new_tokens: int = MAX_NEW_TOKENS,
-                         batch_size: int = 16) -> list[str]:
-    """Greedy continuations of each prompt (left-padded batches; the tokenizer's padding side is restored)."""
+def continuations(model, tok, prompts: list[str], max_new_tokens: int = MAX_NEW_TOKENS, batch_size: int = 16,
+                  **sampling) -> list[str]:
+    """The text each prompt is continued with: greedy, or as `sampling` (generate's options, e.g. do_sample,
+    top_k) says. Left-padded batches; the tokenizer's padding side is restored."""
     side, tok.padding_side = tok.padding_side, "left"
     out = []
     try:
         for i in range(0, len(prompts), batch_size):
             enc = tok(prompts[i: i + batch_size], return_tensors="pt", padding=True).to(device_of(model))
-            ids = model.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id)
+            ids = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
+                                 **{"do_sample": False, **sampling})
             out += tok.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
     finally:
         tok.padding_side = side
@@ -49,4 +51,4 @@ def generation_hits(model, tok, prompts: list[str], targets: list[str], max_new_
     """One hit (True/False) per (prompt, target) pair."""
     if len(prompts) != len(targets):
         raise ValueError(f"one target per prompt: {len(prompts)} prompts, {len(targets)} targets")
-    return [continuation_hits(c, t) for c, t in zip(greedy_continuations(model, tok, prompts, max_new_tokens), targets)]
+    return [continuation_hits(c, t) for c, t in zip(continuations(model, tok, prompts, max_new_tokens), targets)]

@@ -104,10 +104,10 @@ def real_model_run(model_ref: str, records_path: Path, method, hp, device: str):
     """A real model, its CounterFact records and the method's context (C0 from the model's own text)."""
     from deltaedit.api import make_context
     from deltaedit.core.templates import HUB_TEMPLATE_WORDS
-    from deltaedit.stats import model_texts
+    from deltaedit.stats import corpus_texts
 
     model, tok = load_model(model_ref, device=torch.device(device))
-    ctx = make_context(model, tok, method, hp, corpus=lambda: model_texts(model, tok), stats_max_len=None,
+    ctx = make_context(model, tok, method, hp, corpus=corpus_texts("self", None, model=model, tok=tok), stats_max_len=None,
                        template_seed_words=HUB_TEMPLATE_WORDS, stats_product_dtype=torch.float32)
     return model, tok, load_counterfact(records_path), ctx
 

@@ -46,9 +46,8 @@ def front_page(run: dict, table1_csv: str | Path, fig1_png: str | Path, claims_j
                   "(the numbers behind each verdict: ``claims.md`` under Tables).", ""]
         lines += _table(["claim", "what the paper reports", "verdict"],
                         [[k, CLAIMS[k], verdicts[k]] for k in CLAIMS if k in verdicts])
-    n = pd.read_csv(table1_csv, header=[0, 1], index_col=[0, 1]).shape[0]
     header, rows = table1_brief(table1_csv)
-    lines += [f"Table 1 in brief ({n} rows; mean [95 % CI] over the edited records at the last checkpoint "
+    lines += [f"Table 1 in brief ({len(rows)} rows; mean [95 % CI] over the edited records at the last checkpoint "
               "every method reached; every column: ``table1`` under Tables):", ""]
     lines += _table(header, rows)
     # the figure inline as a data URI, in short lines: docutils joins an image URI's lines and refuses any line
