@@ -87,3 +87,16 @@ def test_the_extending_command_plans_the_example_method_as_printed():
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "results/scores/factworld-small-gpt2/counterfact/plainridge/50.json" in r.stdout
+
+
+@pytest.mark.slow
+def test_the_configuration_example_plans_as_printed():
+    """README "Configuration": its example command, with -n (nested --config values arrive as text)."""
+    import shlex
+    import subprocess
+    import sys
+    section = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    (line,) = [c for c in re.findall(r"`(\.venv/bin/snakemake [^`]*)`", section)]
+    r = subprocess.run([str(Path(sys.executable).parent / "snakemake"), *shlex.split(line)[1:], "-n"],
+                       cwd=README.parent, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]

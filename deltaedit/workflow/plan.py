@@ -24,8 +24,15 @@ PAPER_MODEL = {"gpt2": "gpt2-xl", "llama": "llama3-8b"}     # the paper's model 
 
 
 def _typed(value):
-    """--config hands nested values over as text ("9", "50.0"); a preset file gives them typed."""
-    return yaml.safe_load(value) if isinstance(value, str) else value
+    """Values nested in a --config key (a list, a mapping) reach Snakemake as text ("9", "50.0": it reads them
+    with YAML's base loader); read them as YAML, as a preset file's are. Top-level values Snakemake types."""
+    if isinstance(value, dict):
+        return {k: _typed(v) if isinstance(v, (dict, list)) else yaml.safe_load(v) if isinstance(v, str) else v
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) if isinstance(v, (dict, list)) else yaml.safe_load(v) if isinstance(v, str) else v
+                for v in value]
+    return value
 
 
 def load_config(given: dict, root: str | Path) -> dict:
@@ -37,10 +44,7 @@ def load_config(given: dict, root: str | Path) -> dict:
     preset_file = root / "workflow" / "presets" / f"{preset}.yaml"
     if not preset_file.exists():
         raise ValueError(f"unknown preset {preset!r}: no {preset_file}")
-    merged = {**yaml.safe_load(preset_file.read_text()), **given, "preset": preset}
-    for key, listed in (("long_runs", "checkpoints"), ("order_replicas", "seeds")):
-        if isinstance(merged.get(key), dict) and isinstance(merged[key].get(listed), list):
-            merged[key] = {**merged[key], listed: [_typed(c) for c in merged[key][listed]]}
+    merged = {**yaml.safe_load(preset_file.read_text()), **{k: _typed(v) for k, v in given.items()}, "preset": preset}
     schema = yaml.safe_load((root / "workflow" / "schemas" / "config.schema.yaml").read_text())
     try:
         jsonschema.validate(merged, schema)
@@ -129,7 +133,7 @@ class Plan:
         if run not in self.variants:
             return {}
         v = self.variants[run]
-        return {k: _typed(x) for k, x in {**v["overrides"], **v.get("per_model", {}).get(model, {})}.items()}
+        return {**v["overrides"], **v.get("per_model", {}).get(model, {})}
 
     def hparams(self, run: str, model: str):
         """A run's hparams on a model (a variant's overrides applied and checked), loaded once."""
