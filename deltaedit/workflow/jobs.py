@@ -54,12 +54,37 @@ def templates_job(model_path: str, out_json: str, seed_words: list[str] | None, 
 
 def stats_job(model_path: str, model_id: str, layers: list[int], out: str, corpus: str, n_texts: int,
               max_len: int | None, seed: int = 0, load_spec: dict | None = None) -> None:
-    """C0 for `layers`; `corpus` is a text file (one document per line) or "wikipedia" (a seeded uniform
-    sample of `n_texts` articles); `max_len` None truncates at the model's context."""
+    """C0 for `layers`; `corpus` is a text file (one document per line), "wikipedia" (a seeded uniform
+    sample of `n_texts` articles) or "self" (`n_texts` seeded samples of the model's own text, `max_len`
+    tokens each); `max_len` None truncates at the model's context."""
     model, tok = load(model_path, load_spec)
     meta = {"model": model_id, "corpus": corpus, "n_texts": n_texts, "max_len": max_len, "seed": seed}
     with work_timer():
-        cached_second_moments(out, model, tok, corpus_texts(corpus, n_texts, seed), layers, meta, max_len=max_len)
+        texts = corpus_texts(corpus, n_texts, seed, model=model, tok=tok, length=max_len)
+        cached_second_moments(out, model, tok, texts, layers, meta, max_len=max_len)
+
+
+def builtin_model_job(name: str, out_json: str) -> None:
+    """A built-in model dequantised into the model cache (once); `out_json` records where and its GGUF's sha256."""
+    from deltaedit.sources import resolve, source_of
+
+    with work_timer():
+        path = resolve(name)
+        write_json({"builtin": name, "path": path, **source_of(path)}, out_json)
+
+
+def local_data_job(files: list[str], label: str, out_json: str) -> None:
+    """A dataset from local record files (deltaedit.data.local.merge_records); what was joined is logged."""
+    from deltaedit.data.local import merge_records
+
+    log.info("%s: %s", label, merge_records(files, out_json))
+
+
+def offline_corpus_job(data_dir: str, out_txt: str, seed: int = 0) -> None:
+    """C0's offline text (deltaedit.data.local.offline_corpus); its counts go beside it as <out>.json."""
+    from deltaedit.data.local import offline_corpus
+
+    write_json(offline_corpus(data_dir, out_txt, seed), out_txt + ".json")
 
 
 def reference_job(model_path: str, records_path: str, dataset: str, n: int, out_json: str, load_spec: dict | None = None) -> None:

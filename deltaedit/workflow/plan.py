@@ -21,6 +21,7 @@ from deltaedit.methods import get_method, load_method_modules
 from deltaedit.workflow.placement import PUBLISHED, Placement, placement_plan, published_sizes
 
 PAPER_MODEL = {"gpt2": "gpt2-xl", "llama": "llama3-8b"}     # the paper's model of each fact-world architecture
+OFFLINE_CORPUS = "resources/corpus/offline.txt"              # rule offline_corpus (stats corpus: offline)
 
 
 def _typed(value):
@@ -35,16 +36,24 @@ def _typed(value):
     return value
 
 
+def _preset(root: Path, name: str, seen: tuple = ()) -> dict:
+    """A preset's keys; a preset with `extends: <other>` is that preset with its own keys replacing the other's."""
+    preset_file = root / "workflow" / "presets" / f"{name}.yaml"
+    if not preset_file.exists() or name in seen:
+        raise ValueError(f"unknown preset {name!r}: no {preset_file}" if name not in seen
+                         else f"preset {name!r} extends itself (through {' -> '.join(seen)})")
+    keys = yaml.safe_load(preset_file.read_text())
+    parent = keys.pop("extends", None)
+    return {**_preset(root, parent, seen + (name,)), **keys} if parent else keys
+
+
 def load_config(given: dict, root: str | Path) -> dict:
     """The preset `given["preset"]` (root/workflow/presets/<preset>.yaml) with every top-level key of `given`
     replacing the preset's, validated against root/workflow/schemas/config.schema.yaml. `given` is not
     changed. A bad preset, key, type or value raises ValueError naming it."""
     root = Path(root)
     preset = given.get("preset", "factworld")
-    preset_file = root / "workflow" / "presets" / f"{preset}.yaml"
-    if not preset_file.exists():
-        raise ValueError(f"unknown preset {preset!r}: no {preset_file}")
-    merged = {**yaml.safe_load(preset_file.read_text()), **{k: _typed(v) for k, v in given.items()}, "preset": preset}
+    merged = {**_preset(root, preset), **{k: _typed(v) for k, v in given.items()}, "preset": preset}
     schema = yaml.safe_load((root / "workflow" / "schemas" / "config.schema.yaml").read_text())
     try:
         jsonschema.validate(merged, schema)
@@ -175,45 +184,78 @@ class Plan:
         return sorted({template_set_name(m.templates) for model in self.models for m, _ in self._model_runs(model)})
 
     # --- models and their inputs ------------------------------------------------------------------------
-    def is_hub(self, model: str) -> bool:
-        return "hub" in self.models[model]
+    def is_pretrained(self, model: str) -> bool:
+        """A hub or built-in model (real text, real data); the others are fact-world models the workflow trains."""
+        return "hub" in self.models[model] or "builtin" in self.models[model]
 
     def world_dir(self, model: str) -> str:
         return f"resources/factworld/{self.models[model]['factworld']}"
 
     def model_ref(self, model: str) -> str:
-        """What a job loads: a hub id, or the fact-world model's directory."""
+        """What a job loads: a hub id, a built-in name (deltaedit.sources finds its dequantised copy), or the
+        fact-world model's directory."""
         m = self.models[model]
-        return m["hub"] if self.is_hub(model) else f"{self.world_dir(model)}/models/{m['arch']}"
+        if self.is_pretrained(model):
+            return m.get("hub") or m["builtin"]
+        return f"{self.world_dir(model)}/models/{m['arch']}"
 
     def model_inputs(self, model: str) -> list[str]:
-        """The model as a job's input: the directory the workflow trains, nothing for a hub id."""
-        return [] if self.is_hub(model) else [self.model_ref(model)]
+        """The model as a job's input: the directory the workflow trains, a built-in model's record (rule
+        builtin_model dequantises it first), nothing for a hub id."""
+        if "builtin" in self.models[model]:
+            return [f"resources/models/{model}.json"]
+        return [] if self.is_pretrained(model) else [self.model_ref(model)]
+
+    def data_source(self, dataset: str):
+        """A pretrained model's records of `dataset`: a canonical file name, or {files, label} of local files."""
+        data = self.config.get("data") or {}
+        if dataset not in data:
+            raise ValueError(f"config data has no entry for {dataset!r}: pretrained models need one")
+        return data[dataset]
 
     def records_file(self, model: str, dataset: str) -> str:
-        if self.is_hub(model):
-            return f"resources/data/{self.config['data'][dataset]}"
-        return f"{self.world_dir(model)}/{dataset}.json"
+        if not self.is_pretrained(model):
+            return f"{self.world_dir(model)}/{dataset}.json"
+        src = self.data_source(dataset)
+        return f"resources/data/{src}" if isinstance(src, str) else f"resources/data/{dataset}.local.json"
+
+    def data_label(self, dataset: str) -> str:
+        """What the records are, as tables and the front page name them (a local source's label)."""
+        src = (self.config.get("data") or {}).get(dataset)
+        return src["label"] if isinstance(src, dict) else dataset
 
     def corpus_inputs(self, model: str) -> list[str]:
-        """C0's text as an input: the world's background corpus, nothing for hub models (Wikipedia, streamed)."""
-        return [] if self.is_hub(model) else [f"{self.world_dir(model)}/background.txt"]
+        """C0's text as an input: the world's background text for fact-world models; for pretrained models
+        the offline corpus or a named file (nothing for wikipedia, streamed, or self, sampled)."""
+        if not self.is_pretrained(model):
+            return [f"{self.world_dir(model)}/background.txt"]
+        corpus = self.config["stats"].get("corpus", "wikipedia")
+        return [] if corpus in ("wikipedia", "self") else [OFFLINE_CORPUS if corpus == "offline" else corpus]
 
     def corpus_ref(self, model: str) -> str:
-        return "wikipedia" if self.is_hub(model) else self.corpus_inputs(model)[0]
+        inputs = self.corpus_inputs(model)
+        return inputs[0] if inputs else self.config["stats"].get("corpus", "wikipedia")
 
     def templates_file(self, model: str, run: str) -> str:
         """The context templates of a run: one file per model and the method's template set (ROME has its own)."""
         return f"resources/templates/{model}/{template_set_name(get_method(self.base_method(run)).templates)}.json"
 
     def paper_widths(self) -> dict:
-        """Fig. 1's second axis: {model: [hidden width, the paper model's, its name]} of the fact-world models
-        (3,000 paper edits on width D correspond to 3,000 x d / D edits on width d)."""
+        """Fig. 1's second axis: {model: [hidden width, the paper model's, its name]} of the fact-world and
+        built-in models (3,000 paper edits on width D correspond to 3,000 x d / D edits on width d)."""
         from deltaedit.factworld.build import get_preset
+        from deltaedit.sources import BUILTIN
 
-        return {model: [get_preset(m["factworld"]).sizes[m["arch"]].d_model,
-                        published_sizes(PAPER_MODEL[m["arch"]]).d, PAPER_MODEL[m["arch"]]]
-                for model, m in self.models.items() if not self.is_hub(model)}
+        widths = {}
+        for model, m in self.models.items():
+            if "factworld" in m:
+                arch, d = m["arch"], get_preset(m["factworld"]).sizes[m["arch"]].d_model
+            elif "builtin" in m:
+                arch, d = BUILTIN[m["builtin"]].arch, BUILTIN[m["builtin"]].d_model
+            else:
+                continue
+            widths[model] = [d, published_sizes(PAPER_MODEL[arch]).d, PAPER_MODEL[arch]]
+        return widths
 
     # --- placement ----------------------------------------------------------------------------------------
     def dtype(self, model: str) -> str:
@@ -225,7 +267,7 @@ class Plan:
         needs (published sizes of GPT2-XL / Llama3-8B; fact-world models always fit one)."""
         if (model, rule) not in self._placement:
             name, gib = self.models[model]["hparams"], self.config.get("gpu_mem_gb")
-            if not gib or not self.is_hub(model) or name not in PUBLISHED:
+            if not gib or not self.is_pretrained(model) or name not in PUBLISHED:
                 self._placement[model, rule] = Placement(1, 0.0, None)
             else:
                 self._placement[model, rule] = placement_plan(published_sizes(name), gib, rule, self.dtype(model),
@@ -287,7 +329,8 @@ class Plan:
         """What was run, as the report's front page states it."""
         lr = self.long and {**self.long, "methods": [m for m in self.long["methods"] if m in self.runs]}
         return {"preset": self.config["preset"], "models": list(self.models), "methods": self.all_methods,
-                "datasets": self.datasets, "checkpoints": self.ckpts, "long_runs": lr or None,
+                "datasets": [d if self.data_label(d) == d else f"{d} ({self.data_label(d)})" for d in self.datasets],
+                "checkpoints": self.ckpts, "long_runs": lr or None,
                 "eta_sweep": self.eta if self.eta["etas"] else None, "general": self.config["general"]["tasks"],
                 "t-SNE prompts": self.config["analysis"]["n_prompts"]}
 

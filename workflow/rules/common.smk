@@ -1,7 +1,7 @@
 # What Snakemake needs from the run plan (deltaedit.workflow.plan, unit-tested without Snakemake): the plan
 # itself, wildcard constraints, and input functions that look a job's files up by its wildcards.
 from deltaedit.core.templates import HUB_TEMPLATE_WORDS
-from deltaedit.workflow.plan import Plan, load_config
+from deltaedit.workflow.plan import OFFLINE_CORPUS, Plan, load_config
 
 # The preset overlaid with config.yaml / --config, checked against workflow/schemas/config.schema.yaml; a bad
 # key, type, method or hparams value stops here, before any job runs, naming the culprit.

@@ -9,7 +9,7 @@ rule context_templates:
         model=model_ref,
         load=load_spec("context_templates"),   # dtype, fp32 layers, GPUs (docs/precision.md)
         # docs/methods.md#context-templates: hub models start their context templates from five words, the fact world from EOS
-        seed_words=lambda wc: HUB_TEMPLATE_WORDS if PLAN.is_hub(wc.model) else None,
+        seed_words=lambda wc: HUB_TEMPLATE_WORDS if PLAN.is_pretrained(wc.model) else None,
         template_set=lambda wc: wc.tset,   # e.g. 10x5 (MEMIT family) or 5x10-10x10 (ROME): core/templates.py
     # every editing job waits for its templates and key statistics: right after the model, before other jobs
     priority: 8
