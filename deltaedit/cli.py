@@ -197,7 +197,7 @@ def cmd_methods(args) -> int:
     for name in list_methods():
         m = get_method(name)
         doc = (sys.modules[type(m).__module__].__doc__ or "").strip().splitlines()[0]
-        print(f"{name:10s} {doc}")
+        print(f"{name:10s} {doc}" if not m.beyond_paper or "beyond the paper" in doc else f"{name:10s} [beyond the paper] {doc}")
         print(f"{'':10s} hparams: {', '.join(shipped_hparams(name, m.hparams_dir))}; "
               f"templates {template_set_name(m.templates)}")
     return 0

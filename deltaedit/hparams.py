@@ -89,7 +89,8 @@ class HParams:
 
 def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     """A file's mapping; `inherit: NAME` starts from NAME.yaml beside it (its keys win), so a model that
-    differs from another in a few values states only those, each with its reason."""
+    differs from another in a few values states only those, each with its reason; `inherit: ../METHOD/NAME`
+    starts from another method's file (NAS from AlphaEdit's, ENCORE from MEMIT's)."""
     if path.resolve() in seen:
         raise HParamsError(f"{path}: inherit cycle through {[str(p) for p in seen]}")
     with open(path) as f:
@@ -100,8 +101,8 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if parent is None:
         return data
     if not isinstance(parent, str):
-        raise HParamsError(f"{path}: key 'inherit' must name a file beside it, got {parent!r}")
-    base = path.with_name(f"{parent}.yaml")
+        raise HParamsError(f"{path}: key 'inherit' must name a file beside it (or ../<method>/<name>), got {parent!r}")
+    base = path.parent / f"{parent}.yaml"
     if not base.exists():
         raise HParamsError(f"{path}: inherits {parent!r}, but {base} does not exist")
     return {**_read_yaml(base, seen + (path.resolve(),)), **data}

@@ -28,6 +28,10 @@ HP = {
                   "nullspace_threshold": 0.5, "nullspace_relative": True},
     "deltaedit": {"layers": [0, 1], "v_num_grad_steps": 15, "clamp_norm_factor": 4.0, "L2": 0.1,
                   "nullspace_threshold": 0.5, "nullspace_relative": True, "warmup": 1, "eta": 0.0},
+    "nas": {"layers": [0, 1], "v_num_grad_steps": 15, "clamp_norm_factor": 4.0, "L2": 0.1,
+            "nullspace_threshold": 0.5, "nullspace_relative": True, "anchor_samples": 3, "norm_anchor": "paper"},
+    "encore": {"layers": [0, 1], "v_num_grad_steps": 15, "clamp_norm_factor": 4.0, "mom2_update_weight": 10.0,
+               "update_norm_lambda": 0.1, "mpes_patience": 1},
 }
 REQS = [EditRequest(i, s, "{} is", t, "x") for i, (s, t) in
         enumerate([("A B", "y"), ("C", "z"), ("B A", "Q"), ("A C", "y z"), ("C B", "?")])]
@@ -44,7 +48,7 @@ def context(model, layers, spec=((4, 2),)):
 
 
 def test_registry():
-    assert set(list_methods()) == {"ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit"}
+    assert set(list_methods()) == {"ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit", "nas", "encore"}
     with pytest.raises(KeyError, match="did you mean alphaedit"):
         get_method("alphaedt")
 

@@ -43,6 +43,12 @@ PUBLISHED = {
     # DeltaEdit: the paper's η 3 / 1.5 and δ 0.9; the released files' L2 (1 on GPT2-XL, 10 on Llama3-8B)
     ("deltaedit", "gpt2-xl"): dict(ALPHA_GPT2, L2=1.0, eta=3.0, ema=0.9, trigger="paper", early_stop_prob=0.98),
     ("deltaedit", "llama3-8b"): dict(ALPHA_LLAMA, eta=1.5, ema=0.9, trigger="paper", early_stop_prob=0.98),
+    # beyond the paper: NAS (AlphaEdit's values + the code's anchor rule, nas_restart 1,000) and ENCORE (MEMIT's
+    # values + update_norm_lambda 10 / 20, prob_cutoff -4 / -2, Llama's v_lr 0.5), from SasyaTitech/NAS's files
+    ("nas", "gpt2-xl"): dict(ALPHA_GPT2, norm_anchor="code", anchor_samples=1000),
+    ("nas", "llama3-8b"): dict(ALPHA_LLAMA, norm_anchor="code", anchor_samples=1000),
+    ("encore", "gpt2-xl"): dict(MEMIT_GPT2, update_norm_lambda=10.0, add_prev_edits=True, mpes_patience=4),
+    ("encore", "llama3-8b"): dict(MEMIT_LLAMA, v_lr=0.5, update_norm_lambda=20.0, add_prev_edits=True, mpes_patience=2),
 }
 
 
@@ -58,7 +64,7 @@ def test_template_sets_are_the_references():
     """ROME: "{}" + 10 samples of 5 tokens + 10 of 10 (context_template_length_params [[5, 10], [10, 10]]);
     the MEMIT family: "{}" + 5 samples of 10 tokens (docs/methods.md#context-templates)."""
     assert get_method("rome").templates == ROME_TEMPLATES == ((5, 10), (10, 10))
-    for m in ("ft", "memit", "prune", "rect", "alphaedit", "deltaedit"):
+    for m in ("ft", "memit", "prune", "rect", "alphaedit", "deltaedit", "nas", "encore"):
         assert get_method(m).templates == MEMIT_TEMPLATES == ((10, 5),)
 
 

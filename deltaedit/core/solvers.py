@@ -2,6 +2,7 @@
 
 * `rank_one`         ROME (docs/methods.md#rome):      Δ = (v* − W k* − b) uᵀ / (uᵀ k*), u = C0⁻¹ k̄ (or k̄)
 * `ridge_with_cov`   MEMIT (docs/methods.md#memit):     Δ = R Kᵀ (λ C0 + K Kᵀ)⁻¹                       (fp64 solve)
+                     ENCORE (docs/methods.md#encore):   Δ = R Kᵀ (λ C0 + μ I + Cp + K Kᵀ)⁻¹
 * `projected_ridge`  AlphaEdit (docs/methods.md#alphaedit): Δ = R Kᵀ Û (Ûᵀ (K Kᵀ + Cp) Û + L2 I_r)⁻¹ Ûᵀ   (fp64, r×r)
   the exact r×r form of Δ = R Kᵀ P (K Kᵀ P + Cp P + L2 I)⁻¹ with P = Û Ûᵀ (docs/methods.md#alphaedit): the solution of
   (P X + L2 I) Y = P K Rᵀ lies in col(P), so Y = Û y with (Ûᵀ X Û + L2 I) y = Ûᵀ K Rᵀ.
@@ -42,13 +43,16 @@ def rank_one(current_out: torch.Tensor, v_star: torch.Tensor, k_star: torch.Tens
     return (torch.outer(v_star.double() - current_out.double(), u.double()) / denom).float()
 
 
-def ridge_with_cov(resid: torch.Tensor, keys: torch.Tensor, c0: torch.Tensor,
-                   lam: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """MEMIT: Δ = R Kᵀ (λ C0 + K Kᵀ)⁻¹ in fp64. resid [d, n], keys [m, n], c0 [m, m].
+def ridge_with_cov(resid: torch.Tensor, keys: torch.Tensor, c0: torch.Tensor, lam: float,
+                   prior: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """MEMIT: Δ = R Kᵀ (λ C0 + K Kᵀ)⁻¹ in fp64. resid [d, n], keys [m, n], c0 [m, m]. `prior` [m, m] joins
+    the matrix: ENCORE's μ I + Σ past K Kᵀ (docs/methods.md#encore), Δ = R Kᵀ (λ C0 + prior + K Kᵀ)⁻¹.
 
-    Returns (Δ [d, m], β [m, n]) with β = (λ C0 + K Kᵀ)⁻¹ K, so Δ = R βᵀ."""
+    Returns (Δ [d, m], β [m, n]) with β = (λ C0 + prior + K Kᵀ)⁻¹ K, so Δ = R βᵀ."""
     k = keys.double()
     a = lam * c0.to(k.device, torch.float64) + k @ k.T     # C0 is kept on the CPU with the statistics
+    if prior is not None:
+        a = a + prior.to(k.device, torch.float64)
     adj = _solve_spd(a, k, "MEMIT ridge solve")          # [m, n]
     return (resid.double() @ adj.T).float(), adj.float()
 

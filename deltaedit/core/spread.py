@@ -14,6 +14,7 @@ from typing import Callable
 
 import torch
 
+from deltaedit.core.anchor import anchored_target, mlp_output
 from deltaedit.core.keys import stack_keys, stack_passes, template_keys
 from deltaedit.core.values import ValueConfig, optimise_value
 from deltaedit.hparams import HParams, HParamsError
@@ -50,8 +51,9 @@ class ValueHParams(HParams):
 
 
 def spread_edit(model, tok, requests: list[EditRequest], layers: list[int], templates: list[str],
-                vcfg: ValueConfig, solve: Solver, choose: Chooser | None = None
-                ) -> tuple[dict[int, torch.Tensor], EditTrace]:
+                vcfg: ValueConfig, solve: Solver, choose: Chooser | None = None,
+                anchor: tuple[float, str] | None = None) -> tuple[dict[int, torch.Tensor], EditTrace]:
+    """`anchor` (norm, rule) holds each v* at a norm of the unedited model (NAS, core/anchor.py)."""
     ad = adapter_for(model)
     z_site = ad.block(layers[-1])
     # one pass per request: the first layer's keys and the current L* outputs for step 2, and, for `choose`,
@@ -60,12 +62,19 @@ def spread_edit(model, tok, requests: list[EditRequest], layers: list[int], temp
     first = [template_keys(model, tok, r, read, templates, z_site) for r in requests]
     project = choose(first) if choose else None
     values = [optimise_value(model, tok, r, z_site, templates, vcfg, project) for r in requests]
-    z = torch.stack([v.target for v in values], 1)                      # [d, n]
+    # v* = v0 + δ, the MLP output the edit asks of block L* (its norm per edit: docs/methods.md#nas)
+    v0 = [mlp_output(model, tok, r, layers[-1]) for r in requests]
+    targets = [anchored_target(v.h_init, v.delta, v0_j, *anchor) if anchor else (v.target, {})
+               for v, v0_j in zip(values, v0)]
+    z = torch.stack([t for t, _ in targets], 1)                         # [d, n]
     trace = EditTrace(info={"value_prob_before": sum(v.prob_before for v in values) / len(values),
                             "value_prob_after": sum(v.prob_after for v in values) / len(values),
                             "value_steps": sum(v.steps for v in values),
                             "value_seconds": sum(v.seconds for v in values)})
     trace.info["delta_norm"] = [float(v.delta.norm()) for v in values]
+    trace.info["v_star_norm"] = [float((v.delta + v0_j).norm()) for v, v0_j in zip(values, v0)]
+    if anchor:
+        trace.info["anchored"] = [info["anchored"] for _, info in targets]
     saved = snapshot(model, layers)
     deltas: dict[int, torch.Tensor] = {}
     try:

@@ -31,6 +31,9 @@ class ValueConfig:
     early_stop_loss: float = 5e-2          # stop when the total loss falls below this
     early_stop_prob: float | None = None   # DeltaEdit: also stop when mean target prob exceeds this
     kl_prompt: str = "{} is a"
+    # ENCORE's most-probable early stopping (docs/methods.md#encore): stop at the `mpes_patience`-th step at
+    # which every target token is the argmax after every rewriting prompt; None: never
+    mpes_patience: int | None = None
 
 
 @dataclass
@@ -91,7 +94,7 @@ def optimise_value(model, tok, request: EditRequest, site: str, templates: list[
         def forward():
             logp = torch.log_softmax(fwd(delta).float(), -1)
             nll_rows = -logp[:-1].gather(1, tids[:, None]).view(n_rw, n_tgt).mean(1)
-            return nll_rows, logp[-1]
+            return nll_rows, logp[-1], bool((logp[:-1].argmax(-1) == tids).all())
         res = _optimise(forward, delta, opt, fwd.h_init[0], cfg, request, project)
     res.seconds = time.perf_counter() - t0
     return res
@@ -99,11 +102,12 @@ def optimise_value(model, tok, request: EditRequest, site: str, templates: list[
 
 def _optimise(forward, delta, opt, h_init, cfg: ValueConfig, request: EditRequest, project) -> ValueResult:
     prob_before = prob_after = 0.0
-    steps = 0
+    steps = most_probable = 0
     kl_init = None
     h_norm = h_init.norm()
     for it in range(cfg.v_num_grad_steps):
-        nll_rows, kl_lp = forward()
+        nll_rows, kl_lp, all_argmax = forward()
+        most_probable += all_argmax
         if kl_init is None:
             kl_init = kl_lp.detach().clone()
         kl = torch.sum(kl_lp.exp() * (kl_lp - kl_init))
@@ -115,6 +119,8 @@ def _optimise(forward, delta, opt, h_init, cfg: ValueConfig, request: EditReques
             prob_before = mean_prob
         prob_after = mean_prob
         if loss.item() < cfg.early_stop_loss or (cfg.early_stop_prob is not None and mean_prob > cfg.early_stop_prob):
+            break
+        if cfg.mpes_patience is not None and most_probable >= cfg.mpes_patience:
             break
         if it == cfg.v_num_grad_steps - 1:
             break

@@ -9,17 +9,23 @@ CounterFact (the paper, §A.2, eq. 25–30; docs/scores.md#counterfact):
   dataset's true object instead (the AlphaEdit/MEMIT tables' definition).
 ZsRE (docs/scores.md#zsre): token-level accuracy of the new answer (rewrite, rephrase) and of the gold
   locality answer; per record the mean over tokens.
+Both, this project's addition (docs/scores.md#generation-based-efficacy): `*_gen`, whether the model's own
+  greedy continuation of the rewrite / paraphrase prompts begins with the new object (eval/generation.py).
 """
 from __future__ import annotations
 
 from collections import defaultdict
 
+from deltaedit.eval.generation import generation_hits
 from deltaedit.eval.scoring import greedy_tokens, prompt_ids, score_targets, target_ids
 from deltaedit.types import EditRecord
 
-CF_METRICS = ("efficacy_top", "generalization_top", "specificity_top",
-              "efficacy_larger", "generalization_larger", "specificity_larger")
-ZSRE_METRICS = ("efficacy", "generalization", "specificity")
+GEN_METRICS = ("efficacy_gen", "generalization_gen")
+CF_TEACHER_FORCED = ("efficacy_top", "generalization_top", "specificity_top",
+                     "efficacy_larger", "generalization_larger", "specificity_larger")
+CF_METRICS = (*CF_TEACHER_FORCED, *GEN_METRICS)
+ZSRE_TOKEN_ACCURACY = ("efficacy", "generalization", "specificity")
+ZSRE_METRICS = (*ZSRE_TOKEN_ACCURACY, *GEN_METRICS)
 
 
 def unedited_predictions(model, tok, records: list[EditRecord], batch_size: int = 64) -> dict[int, list[list[int]]]:
@@ -111,15 +117,37 @@ def zsre_scores(model, tok, records: list[EditRecord], batch_size: int = 64) -> 
             b.add((i, "specificity"), prompt_ids(tok, p), answer)
     g = b.run(model, tok, batch_size)
     return [{"case_id": rec.request.case_id,
-             **{m: _mean(h for s in g[(i, m)] for h in s.hits) for m in ZSRE_METRICS}}
+             **{m: _mean(h for s in g[(i, m)] for h in s.hits) for m in ZSRE_TOKEN_ACCURACY}}
             for i, rec in enumerate(records)]
 
 
-def score_records(model, tok, records: list[EditRecord], reference=None, batch_size: int = 64) -> list[dict]:
-    """Dispatch on the records' dataset kind."""
+def score_records(model, tok, records: list[EditRecord], reference=None, batch_size: int = 64,
+                  generation: bool = True) -> list[dict]:
+    """Dispatch on the records' dataset kind; `generation` adds the generation-based columns (GEN_METRICS)."""
     kinds = {r.dataset for r in records}
     if kinds == {"counterfact"}:
-        return counterfact_scores(model, tok, records, reference, batch_size)
-    if kinds == {"zsre"}:
-        return zsre_scores(model, tok, records, batch_size)
-    raise ValueError(f"records must all be of one dataset kind, got {sorted(kinds)}")
+        rows = counterfact_scores(model, tok, records, reference, batch_size)
+    elif kinds == {"zsre"}:
+        rows = zsre_scores(model, tok, records, batch_size)
+    else:
+        raise ValueError(f"records must all be of one dataset kind, got {sorted(kinds)}")
+    if generation:
+        for row, gen in zip(rows, generation_scores(model, tok, records)):
+            row.update(gen)
+    return rows
+
+
+def generation_scores(model, tok, records: list[EditRecord]) -> list[dict]:
+    """Per record: the share of its rewrite prompt (efficacy_gen) and of its paraphrase prompts
+    (generalization_gen) whose greedy continuation begins with the new object."""
+    prompts, targets, tags = [], [], []
+    for i, rec in enumerate(records):
+        for kind, ps in (("efficacy_gen", [rec.request.filled]), ("generalization_gen", rec.paraphrase_prompts)):
+            for p in ps:
+                prompts.append(p)
+                targets.append(rec.request.target_new)
+                tags.append((i, kind))
+    grouped = defaultdict(list)
+    for tag, hit in zip(tags, generation_hits(model, tok, prompts, targets)):
+        grouped[tag].append(hit)
+    return [{m: _mean(grouped[(i, m)]) for m in GEN_METRICS} for i in range(len(records))]

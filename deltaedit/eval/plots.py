@@ -5,7 +5,8 @@ from pathlib import Path
 
 # One colour per method across every figure (Paul Tol's qualitative scheme); other names get a stable grey-blue.
 METHOD_COLORS = {"ft": "#bbbbbb", "rome": "#ccbb44", "memit": "#ee6677", "prune": "#aa3377", "rect": "#66ccee",
-                 "alphaedit": "#4477aa", "deltaedit": "#228833", "noedit": "#000000"}
+                 "alphaedit": "#4477aa", "deltaedit": "#228833", "nas": "#ee7733", "encore": "#009988",
+                 "noedit": "#000000"}
 
 
 def method_color(method: str) -> str:

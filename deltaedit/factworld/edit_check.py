@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from deltaedit.api import edit, load_hparams, make_context
 from deltaedit.data import load_counterfact
-from deltaedit.eval.metrics import CF_METRICS, counterfact_scores, unedited_predictions
+from deltaedit.eval.metrics import CF_TEACHER_FORCED, counterfact_scores, unedited_predictions
 from deltaedit.eval.summary import summarize
 from deltaedit.methods import get_method
 from deltaedit.models import applied, load_model
@@ -42,7 +42,7 @@ def single_edits(model, tok, records, method_name: str, hp, ctx, reference) -> d
         deltas, _ = method.compute_deltas(model, tok, [rec.request], hp, state, ctx)
         with applied(model, method.finalize(model, deltas, hp, state)):
             rows += counterfact_scores(model, tok, [rec], reference)
-    return {"n": len(records), "seconds": round(time.time() - t0, 1), **summarize(rows, CF_METRICS)}
+    return {"n": len(records), "seconds": round(time.time() - t0, 1), **summarize(rows, CF_TEACHER_FORCED)}
 
 
 def sequential_edits(model, tok, records, method_name: str, hp, ctx, reference) -> dict:
@@ -51,7 +51,7 @@ def sequential_edits(model, tok, records, method_name: str, hp, ctx, reference) 
     method = get_method(method_name)
     with applied(model, method.finalize(model, total, hp, state)):
         rows = counterfact_scores(model, tok, records, reference)
-    return {"n": len(records), "seconds": round(time.time() - t0, 1), **summarize(rows, CF_METRICS)}
+    return {"n": len(records), "seconds": round(time.time() - t0, 1), **summarize(rows, CF_TEACHER_FORCED)}
 
 
 def main(argv=None) -> int:

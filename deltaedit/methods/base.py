@@ -25,9 +25,11 @@ class EditState:
 
 @dataclass
 class EditContext:
-    """What every method may read besides the model: context templates and key statistics."""
+    """What every method may read besides the model: context templates, key statistics, and the run's requests
+    (the runner fills them in; NAS samples its norm anchor from them, docs/methods.md#nas)."""
     templates: list[str]                                         # ["{}", "<prefix>. {}", ...]
     stats: dict[int, torch.Tensor] = field(default_factory=dict)  # C0 per layer (m×m), as needed
+    requests: list[EditRequest] = field(default_factory=list)
 
 
 class Method:
@@ -41,6 +43,7 @@ class Method:
     hparams_cls: type[HParams] = HParams
     hparams_dir: str | None = None
     templates: TemplateSet = MEMIT_TEMPLATES
+    beyond_paper: bool = False      # a method the paper does not compare (deltaedit methods marks it)
 
     def edited_layers(self, hp) -> list[int]:
         return list(hp.layers)

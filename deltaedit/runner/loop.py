@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from deltaedit.diagnostics import diag_k_beta, mean_k_beta, noise_E
 from deltaedit.eval.scoring import target_probability
 from deltaedit.methods.base import EditContext, Method
-from deltaedit.models import add_delta, device_of, restore, snapshot
+from deltaedit.models import add_delta, device_of, read_weight, restore, snapshot
 from deltaedit.runner.checkpoint import write_checkpoint
 from deltaedit.runner.resume import RunState, load_state, run_key, save_state, truncate_log
 from deltaedit.types import EditRequest
@@ -81,6 +81,7 @@ def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: l
         raise ValueError(f"last checkpoint {settings.checkpoints[-1]} exceeds the {len(requests)} requests")
     layers = method.edited_layers(hp)
     key = run_key(method, hp, requests, settings)
+    ctx = ctx if ctx.requests else replace(ctx, requests=list(requests))
     st = load_state(out, key, settings.checkpoints, device_of(model))
     w0 = snapshot(model, [*layers, *(k for k in (st.total if st else {}) if k not in layers)])
     if st is None:
@@ -155,8 +156,12 @@ def _keep(diag: dict, layer: int, trace, delta: torch.Tensor) -> None:
 
 def _write_checkpoint(out: Path, model, method, hp, st: RunState, layers, requests) -> None:
     final = method.finalize(model, st.total, hp, st.method_state)
-    write_checkpoint(out, st.n_done, final, [requests[i].case_id for i in st.order[: st.n_done]],
-                     checkpoint_diagnostics(st, layers, final))
+    diagnostics = checkpoint_diagnostics(st, layers, final)
+    # ‖W0 + Δ‖_F of every edited matrix as the checkpoint evaluates it (the model carries W0 + the running total)
+    diagnostics["weight_fro"] = {
+        str(l): float((read_weight(model, l).cpu().double() - st.total[l].cpu().double() + d.cpu().double()).norm())
+        for l, d in final.items() if isinstance(l, int) and l in st.total}
+    write_checkpoint(out, st.n_done, final, [requests[i].case_id for i in st.order[: st.n_done]], diagnostics)
 
 
 def _jsonable(info: dict) -> dict:

@@ -43,7 +43,7 @@ import torch
 from deltaedit.api import load_hparams
 from deltaedit.data import load_counterfact
 from deltaedit.factworld.edit_check import world_context
-from deltaedit.methods import get_method
+from deltaedit.methods import get_method, list_methods
 from deltaedit.factworld.pretrain import ModelSize, build_model
 from deltaedit.models import load_model, load_tokenizer
 from deltaedit.runner import RunSettings, run_sequential
@@ -180,7 +180,7 @@ def main(argv=None) -> int:
     ap.add_argument("--records", type=Path, default=None, help="CounterFact records for --model")
     ap.add_argument("--arch", default="gpt2")
     ap.add_argument("--hparams-model", default=None)
-    ap.add_argument("--methods", nargs="+", default=["ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit"])
+    ap.add_argument("--methods", nargs="+", default=None, help="registered methods (default: all)")
     ap.add_argument("--edits", type=int, default=1000)
     ap.add_argument("--steps", type=int, default=None, help="run every edit for exactly this many optimisation passes")
     ap.add_argument("--shape", default=None, help="an untrained model of this LAYERSxWIDTH, e.g. 4x256")
@@ -195,6 +195,7 @@ def main(argv=None) -> int:
     if (args.world is None) == (args.model is None) or (args.model is not None) != (args.records is not None):
         ap.error("give --world, or --model with --records")
     logging.basicConfig(level=logging.WARNING)
+    args.methods = args.methods or list_methods()
     hp_name = args.hparams_model or (Path(args.model).name.lower() if args.model else f"factworld-{args.arch}")
     if args.single:
         res, secs = one_method(args.world, args.arch, args.methods[0], args.edits, hp_name, args.threads,

@@ -6,6 +6,7 @@
 * Fig. 4a: noise_E of AlphaEdit and every DeltaEdit run (both trigger rules).
 * Figs. 5/6: noise_E at every edited layer.
 * DeltaEdit's trigger rate: the share of edits so far on which the trigger fired (Algorithm 1 line 4).
+* Beyond the paper: ‖v*‖ per edit and the edited matrix's Frobenius norm, what NAS and ENCORE act on.
 
 Bands are the 95 % CIs of the score files (over records, and over edit orders where a run pools several);
 noise_E is one number per checkpoint and has none. One colour per method across every figure
@@ -153,4 +154,44 @@ def trigger_rate(triggers: pd.DataFrame, path: str | Path, replicas: dict | None
         ax.set_ylim(-3, 103)
     if len(t):
         axes[-1].legend(fontsize=7)
+    save_figure(fig, path)
+
+
+def load_value_norms(paths: list[str | Path]) -> pd.DataFrame:
+    """‖v*‖ and ‖δ‖ of every edit of the MEMIT-family runs (edits.jsonl `v_star_norm`, `delta_norm`; runs whose
+    log has none, e.g. FT or runs made before they were logged, are skipped)."""
+    rows = []
+    for p in map(Path, paths):
+        run, dataset, model = p.parent.name, p.parent.parent.name, p.parent.parent.parent.name
+        for line in p.read_text().splitlines():
+            rec = json.loads(line)
+            for v in rec.get("v_star_norm") or []:
+                rows.append(dict(model=model, dataset=dataset, method=run, edit=rec["edit"], v_star_norm=v))
+    return pd.DataFrame(rows, columns=["model", "dataset", "method", "edit", "v_star_norm"])
+
+
+def norm_curves(norms: pd.DataFrame, df: pd.DataFrame, path: str | Path) -> None:
+    """What NAS and ENCORE act on (docs/methods.md#nas): per (model, dataset) ‖v*‖ per edit (a running mean
+    over 10 edits) above ‖W0 + Δ‖_F of the last edited layer at every checkpoint, one line per run."""
+    fro = last_layer(df, "weight_fro")
+    panels = sorted(set(norms.groupby(["model", "dataset"]).groups) | set(fro.groupby(["model", "dataset"]).groups))
+    fig, axes = new_figure(2 * max(1, len(panels)))
+    for i, (model, dataset) in enumerate(panels):
+        top, bottom = axes[2 * i], axes[2 * i + 1]
+        v = norms[(norms.model == model) & (norms.dataset == dataset)]
+        for run, g in v.groupby("method"):
+            g = g.sort_values("edit")
+            draw_run(top, pd.DataFrame({"n_edits": g.edit, "mean": g.v_star_norm.rolling(10, min_periods=1).mean()}),
+                     run, markers=False)
+        for run, g in fro[(fro.model == model) & (fro.dataset == dataset)].groupby("method"):
+            draw_run(bottom, g, run)
+        top.set_ylabel("‖v*‖ per edit (mean of 10)")
+        bottom.set_ylabel("‖W0 + Δ‖_F, last edited layer")
+        for ax in (top, bottom):
+            ax.set_title(f"{model} / {dataset}", fontsize=9)
+            ax.set_xlabel("number of sequential edits")
+    if panels:
+        axes[0].legend(fontsize=7)
+    else:
+        axes[0].text(0.5, 0.5, "no run logged ‖v*‖ or ‖W‖_F", ha="center", transform=axes[0].transAxes)
     save_figure(fig, path)

@@ -12,8 +12,9 @@ import pandas as pd
 from deltaedit.eval.plots import method_color, new_figure, save_figure
 
 CF_COLS = [("counterfact", m) for m in ("efficacy_top", "generalization_top", "specificity_top",
-                                        "efficacy_larger", "generalization_larger", "specificity_larger")]
-ZSRE_COLS = [("zsre", m) for m in ("efficacy", "generalization", "specificity")]
+                                        "efficacy_larger", "generalization_larger", "specificity_larger",
+                                        "efficacy_gen", "generalization_gen")]   # _gen: this project's addition
+ZSRE_COLS = [("zsre", m) for m in ("efficacy", "generalization", "specificity", "efficacy_gen", "generalization_gen")]
 
 
 def load_scores(paths: list[str | Path]) -> pd.DataFrame:
@@ -26,7 +27,7 @@ def load_scores(paths: list[str | Path]) -> pd.DataFrame:
         for metric, s in blob["summary"].items():
             rows.append(dict(model=model, dataset=dataset, method=method, n_edits=n, metric=metric,
                              mean=s["mean"], ci_low=s["ci_low"], ci_high=s["ci_high"], layer=None))
-        for metric in ("noise_E", "mean_k_beta"):
+        for metric in ("noise_E", "mean_k_beta", "weight_fro"):
             for layer, v in blob["diagnostics"].get(metric, {}).items():
                 rows.append(dict(model=model, dataset=dataset, method=method, n_edits=n, metric=metric,
                                  mean=v, ci_low=None, ci_high=None, layer=int(layer)))

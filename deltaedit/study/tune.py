@@ -19,7 +19,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from deltaedit.api import edit, load_hparams, make_context
-from deltaedit.eval.metrics import CF_METRICS, counterfact_scores, unedited_predictions
+from deltaedit.eval.metrics import CF_TEACHER_FORCED, counterfact_scores, unedited_predictions
 from deltaedit.eval.summary import summarize
 from deltaedit.methods import get_method
 from deltaedit.models import applied
@@ -74,7 +74,7 @@ def tune(model, tok, records: list, method: str, hparams: str, grid: dict[str, l
             contexts[key] = make_context(model, tok, m, hp, corpus=corpus, stats_max_len=stats_max_len)
         total, state = edit(model, tok, [r.request for r in records], method, hp, contexts[key], apply=False)
         with applied(model, m.finalize(model, total, hp, state)):
-            summary = summarize(counterfact_scores(model, tok, records, reference), CF_METRICS)
+            summary = summarize(counterfact_scores(model, tok, records, reference), CF_TEACHER_FORCED)
         score = min(summary[c]["mean"] for c in CRITERION)
         points.append({"overrides": point, "score": score, "seconds": round(time.perf_counter() - t0, 1),
                        **{k: v["mean"] for k, v in summary.items()}})

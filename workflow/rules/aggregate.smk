@@ -36,6 +36,7 @@ rule plot_figures:
         fig4a=report("results/figures/fig4a_noise.png", caption="../report/fig4a.rst", category="Figures"),
         layers=report("results/figures/noise_layers.png", caption="../report/layers.rst", category="Figures"),
         trigger=report("results/figures/trigger_rate.png", caption="../report/trigger.rst", category="Figures"),
+        norms=report("results/figures/norms.png", caption="../report/norms.rst", category="Figures"),
     params:
         widths=PLAN.paper_widths(),   # Fig. 1's paper-equivalent axis
         bases={run: PLAN.base_method(run) for run in PLAN.all_methods},
