@@ -231,18 +231,34 @@ def cmd_memory(args) -> int:
 def cmd_tune(args) -> int:
     from deltaedit.data import load_counterfact
     from deltaedit.models import load_model
-    from deltaedit.study.tune import held_out, parse_grid, tune
+    from deltaedit.study.tune import held_out, parse_grid, tune, value_step
 
     try:
         grid = parse_grid(args.grid)
         records = held_out(load_counterfact(args.records), args.start, args.n, args.scored)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    corpus = Path(args.corpus).read_text().splitlines()[: args.stats_n]
+    if not args.value_step and not args.corpus:
+        raise UsageError("--corpus is needed (C0's text), except with --value-step")
     model, tok = load_model(args.model)
-    result = tune(model, tok, records, args.method, args.hparams, grid, corpus, stats_max_len=args.stats_max_len)
+    if args.value_step:
+        from deltaedit.core.templates import HUB_TEMPLATE_WORDS, context_templates
+        from deltaedit.methods import get_method
+
+        words = HUB_TEMPLATE_WORDS if args.hub_templates else [tok.eos_token] * 5
+        templates = context_templates(model, tok, words, get_method(args.method).templates)
+        result = value_step(model, tok, [r.request for r in records], args.method, args.hparams, grid, templates)
+    else:
+        corpus = Path(args.corpus).read_text().splitlines()[: args.stats_n]
+        result = tune(model, tok, records, args.method, args.hparams, grid, corpus, stats_max_len=args.stats_max_len,
+                      work_dir=args.work, model_id=args.model)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
+    if args.value_step:
+        for p in result["points"]:
+            print(f"{json.dumps(p['overrides'])}: mean target probability {p['mean_prob']:.3f} (min {p['min_prob']:.3f})")
+        print(f"chosen: {json.dumps(result['chosen'])} -> {args.out}")
+        return 0
     for p in result["points"]:
         print(f"{json.dumps(p['overrides'])}: Efficacy top {p['efficacy_top']:.1f}, Specificity top "
               f"{p['specificity_top']:.1f}")
@@ -300,7 +316,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--n", type=int, default=20, help="sequential edits per grid point")
     t.add_argument("--scored", type=int, default=None, help="refuse a slice inside the first SCORED records")
     t.add_argument("--grid", action="append", required=True, help="key=value[,value...], repeatable")
-    t.add_argument("--corpus", required=True, help="C0's corpus: a text file, one document per line")
+    t.add_argument("--corpus", help="C0's corpus: a text file, one document per line (not for --value-step)")
+    t.add_argument("--work", default=None, help="a folder where every grid point runs checkpointed: rerun to resume")
+    t.add_argument("--value-step", action="store_true",
+                   help="choose the value step on the unedited model (mean target probability, single edits)")
+    t.add_argument("--hub-templates", action="store_true", help="context templates from the five hub seed words")
     t.add_argument("--stats-n", type=int, default=2000)
     t.add_argument("--stats-max-len", type=int, default=128)
     t.add_argument("--out", required=True, help="JSON with every grid point's scores and the choice")

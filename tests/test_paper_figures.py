@@ -5,9 +5,9 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from deltaedit.study.figures import (figure1, figure2, figure4a, fired_share, load_triggers, noise_by_layer,
-                                     paper_equivalent, pooled_fired_share, trigger_rate)
-from deltaedit.study.tables import load_scores, new_figure, set_value_scale, table1
+from deltaedit.study.figures import (figure1, figure2, figure4a, fired_share, horizon_figure, load_triggers,
+                                     noise_by_layer, paper_equivalent, pooled_fired_share, trigger_rate)
+from deltaedit.study.tables import horizons, load_scores, new_figure, set_value_scale, table1
 
 matplotlib.use("Agg")
 
@@ -98,3 +98,18 @@ def test_trigger_share_counts_the_edits_that_fired_so_far(tmp_path):
     assert pooled["mean"].round(1).tolist() == [50.0, 50.0, 66.7, 75.0, 70.0]
     assert pooled.ci_low.round(1).tolist() == [0.0, 0.0, 33.3, 50.0, 40.0] and (pooled.ci_high == 100).all()
     assert pooled_fired_share(t).ci_low.isna().all()                     # one order: no band
+
+
+def test_the_horizon_is_the_last_checkpoint_before_efficacy_falls_under_half(tmp_path):
+    root = tmp_path / "scores" / "m" / "counterfact"
+    curves = {"memit": (90, 60, 40), "alphaedit": (90, 70, 55), "rome": (45, 30, 20), "ft": (90, 40, 60)}
+    for run, effs in curves.items():
+        for n, eff in zip((10, 20, 40), effs):
+            _score(root / run / f"{n}.json", n, eff, 1.0)
+    df = load_scores(sorted(tmp_path.rglob("*.json")))
+    cells = horizons(df)["teacher-forced"].droplevel(["model", "dataset"]).to_dict()
+    # the first fall under 50 % counts, even if a later checkpoint climbs back (ft)
+    assert cells == {"memit": "20", "alphaedit": "≥ 40", "rome": "< 10", "ft": "10"}
+    horizon_figure(df, tmp_path / "horizon.png")
+    assert (tmp_path / "horizon.png").stat().st_size > 0
+    assert horizons(df[df.metric == "noise_E"]).empty

@@ -100,3 +100,24 @@ def test_the_configuration_example_plans_as_printed():
     r = subprocess.run([str(Path(sys.executable).parent / "snakemake"), *shlex.split(line)[1:], "-n"],
                        cwd=README.parent, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (README.parent.parent / "shared" / "data").is_dir(),
+                    reason="the smollm2 presets read ../shared/data's CounterFact and zsRE files")
+def test_the_real_model_commands_plan_as_printed():
+    """README "The paper's protocol on a CPU": both commands as printed, with -n, plan the whole real-model DAG."""
+    import shlex
+    import subprocess
+    import sys
+    section = README.read_text().split("## The paper's protocol on a CPU", 1)[1].split("\n## ", 1)[0]
+    lines = [ln.split("#")[0] for b in re.findall(r"```bash\n(.*?)```", section, re.S) for ln in b.splitlines() if ln.strip()]
+    assert len(lines) == 2
+    for line, last in zip(lines, ("2", "420")):
+        r = subprocess.run([str(Path(sys.executable).parent / "snakemake"), *shlex.split(line)[1:], "-n"],
+                           cwd=README.parent, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-3000:]
+        for rule in ("builtin_model", "local_data", "offline_corpus", "key_stats", "edit_run_long", "score_run",
+                     "general_unedited", "analysis", "eta_run", "claims", "report_front", "costs"):
+            assert re.search(rf"^{rule}\s+\d+$", r.stdout, re.M), (line, rule)
+        assert f"results/scores/smollm2-135m/counterfact/alphaedit-o1/{last}.json" in r.stdout

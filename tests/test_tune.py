@@ -48,3 +48,39 @@ def test_tune_runs_every_point_on_the_slice_and_picks_the_best(tiny_world, tmp_p
                "--method", "alphaedit", "--hparams", "factworld-tiny-gpt2", "--start", "5", "--scored", "20",
                "--grid", "v_lr=0.5", "--corpus", str(world / "background.txt"), "--out", str(out)])
     assert rc == 2 and "inside the first 20" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_tuning_with_a_work_folder_resumes_and_scores_as_in_memory(tiny_world, tmp_path, capsys):
+    world, _ = tiny_world
+    args = ["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),
+            "--method", "memit", "--hparams", "factworld-tiny-gpt2", "--start", "20", "--n", "3", "--scored", "20",
+            "--grid", "mom2_update_weight=20,2000", "--corpus", str(world / "background.txt"), "--stats-n", "200"]
+    assert main([*args, "--out", str(tmp_path / "mem.json")]) == 0
+    assert main([*args, "--work", str(tmp_path / "work"), "--out", str(tmp_path / "a.json")]) == 0
+    done = sorted(p.parent.name for p in (tmp_path / "work" / "memit").glob("*/scores.json"))
+    assert done == ["mom2_update_weight=20", "mom2_update_weight=2000"]
+    (tmp_path / "work" / "memit" / "mom2_update_weight=2000" / "scores.json").unlink()   # as if stopped there
+    assert main([*args, "--work", str(tmp_path / "work"), "--out", str(tmp_path / "b.json")]) == 0
+    mem, a, b = (json.loads((tmp_path / f).read_text()) for f in ("mem.json", "a.json", "b.json"))
+    assert a["points"][0] == b["points"][0]                      # the finished point is read back, not rerun
+    for p, q in zip(mem["points"], b["points"]):
+        assert p["overrides"] == q["overrides"]
+        assert p["efficacy_top"] == pytest.approx(q["efficacy_top"]) and p["specificity_top"] == pytest.approx(q["specificity_top"])
+
+
+@pytest.mark.slow
+def test_the_value_step_is_chosen_by_the_target_probability_it_reaches(tiny_world, tmp_path, capsys):
+    world, _ = tiny_world
+    out = tmp_path / "value.json"
+    rc = main(["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),
+               "--method", "memit", "--hparams", "factworld-tiny-gpt2", "--start", "20", "--n", "3", "--scored", "20",
+               "--value-step", "--grid", "v_lr=0.000001,0.5", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    result = json.loads(out.read_text())
+    tiny, real = result["points"]
+    assert real["mean_prob"] > tiny["mean_prob"] + 0.05 and result["chosen"] == {"v_lr": 0.5}
+    assert main(["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),
+                 "--method", "memit", "--hparams", "factworld-tiny-gpt2", "--start", "20", "--n", "3",
+                 "--grid", "v_lr=0.5", "--out", str(out)]) == 2
+    assert "--corpus is needed" in capsys.readouterr().err

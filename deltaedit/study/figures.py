@@ -6,7 +6,8 @@
 * Fig. 4a: noise_E of AlphaEdit and every DeltaEdit run (both trigger rules).
 * Figs. 5/6: noise_E at every edited layer.
 * DeltaEdit's trigger rate: the share of edits so far on which the trigger fired (Algorithm 1 line 4).
-* Beyond the paper: ‖v*‖ per edit and the edited matrix's Frobenius norm, what NAS and ENCORE act on.
+* Beyond the paper: ‖v*‖ per edit and the edited matrix's Frobenius norm, what NAS and ENCORE act on; the
+  horizon figure (efficacy, teacher-forced and generated, against edits on a log axis, with the 50 % line).
 
 Bands are the 95 % CIs of the score files (over records, and over edit orders where a run pools several);
 noise_E is one number per checkpoint and has none. One colour per method across every figure
@@ -194,4 +195,31 @@ def norm_curves(norms: pd.DataFrame, df: pd.DataFrame, path: str | Path) -> None
         axes[0].legend(fontsize=7)
     else:
         axes[0].text(0.5, 0.5, "no run logged ‖v*‖ or ‖W‖_F", ha="center", transform=axes[0].transAxes)
+    save_figure(fig, path)
+
+
+HORIZON_METRICS = {"efficacy_top": "teacher-forced", "efficacy": "teacher-forced", "efficacy_gen": "generation-based"}
+
+
+def horizon_figure(df: pd.DataFrame, path: str | Path, threshold: float = 50.0) -> None:
+    """How long each run keeps its edits (`tables.horizons` counts it): per (model, dataset) one panel for the
+    teacher-forced Efficacy (CounterFact's top, zsRE's token accuracy) and one for the generation-based, every run
+    against the number of edits on a log axis, with the `threshold` line."""
+    d = df[df.layer.isna() & df.metric.isin(list(HORIZON_METRICS))]
+    keys = sorted({(m, ds, HORIZON_METRICS[x]) for m, ds, x in zip(d.model, d.dataset, d.metric)})
+    fig, axes = new_figure(max(1, len(keys)))
+    for ax, (model, dataset, kind) in zip(axes, keys):
+        sub = d[(d.model == model) & (d.dataset == dataset) & (d.metric.map(HORIZON_METRICS) == kind)]
+        for run, g in sub.groupby("method"):
+            draw_run(ax, g, run)
+        ax.axhline(threshold, color="grey", linestyle=":", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_ylim(-3, 103)
+        ax.set_title(f"{model} / {dataset} / {kind}", fontsize=9)
+        ax.set_xlabel("number of sequential edits")
+        ax.set_ylabel("Efficacy (%)")
+    if keys:
+        axes[0].legend(fontsize=7)
+    else:
+        axes[0].text(0.5, 0.5, "no efficacy scores", ha="center", transform=axes[0].transAxes)
     save_figure(fig, path)

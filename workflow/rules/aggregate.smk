@@ -9,6 +9,10 @@ rule make_tables:
         ),
         table2=multiext("results/tables/table2_noise", ".csv", ".md", ".tex"),
         table3=multiext("results/tables/table3_kbeta", ".csv", ".md", ".tex"),
+        # beyond the paper: edits sustained before Efficacy falls under 50 % (teacher-forced and generated)
+        horizon=report(
+            multiext("results/tables/horizon", ".csv", ".md", ".tex"), caption="../report/horizon.rst", category="Tables"
+        ),
         # with order replicas (config order_replicas): Table 1 pooled over orders, CIs over orders and records
         **({"orders": multiext("results/tables/table1_orders", ".csv", ".md", ".tex")} if PLAN.replicas else {}),
     params:
@@ -37,6 +41,7 @@ rule plot_figures:
         layers=report("results/figures/noise_layers.png", caption="../report/layers.rst", category="Figures"),
         trigger=report("results/figures/trigger_rate.png", caption="../report/trigger.rst", category="Figures"),
         norms=report("results/figures/norms.png", caption="../report/norms.rst", category="Figures"),
+        horizon=report("results/figures/horizon.png", caption="../report/horizon_fig.rst", category="Figures"),
     params:
         widths=PLAN.paper_widths(),   # Fig. 1's paper-equivalent axis
         bases={run: PLAN.base_method(run) for run in PLAN.all_methods},

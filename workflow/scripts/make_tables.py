@@ -1,12 +1,13 @@
 from deltaedit.logs import start_job
 from deltaedit.study.orders import load_record_values, pooled_table1
-from deltaedit.study.tables import load_scores, per_checkpoint, table1, write_table
+from deltaedit.study.tables import horizons, load_scores, per_checkpoint, table1, write_table
 
 start_job(snakemake.log[0], snakemake.threads)
 df = load_scores(snakemake.input)
 write_table(table1(df), snakemake.output.table1[0][: -len(".csv")])
 write_table(per_checkpoint(df, "noise_E"), snakemake.output.table2[0][: -len(".csv")])
 write_table(per_checkpoint(df, "mean_k_beta"), snakemake.output.table3[0][: -len(".csv")])
+write_table(horizons(df), snakemake.output.horizon[0][: -len(".csv")])
 if snakemake.params.replicas:
     pooled = pooled_table1(load_record_values(snakemake.input), snakemake.params.replicas)
     write_table(pooled, snakemake.output.orders[0][: -len(".csv")])

@@ -1,7 +1,7 @@
 from deltaedit.logs import start_job
 from deltaedit.study.orders import pool_curves
-from deltaedit.study.figures import (figure1, figure2, figure4a, load_triggers, load_value_norms, noise_by_layer,
-                                    norm_curves, trigger_rate)
+from deltaedit.study.figures import (figure1, figure2, figure4a, horizon_figure, load_triggers, load_value_norms,
+                                    noise_by_layer, norm_curves, trigger_rate)
 from deltaedit.study.tables import load_scores, plot_curves
 
 start_job(snakemake.log[0], snakemake.threads)
@@ -16,3 +16,4 @@ figure4a(df, p.bases, out.fig4a)
 noise_by_layer(df, out.layers)
 trigger_rate(load_triggers(snakemake.input.edits), out.trigger, p.replicas)
 norm_curves(load_value_norms(snakemake.input.edits), df, out.norms)
+horizon_figure(df, out.horizon)
