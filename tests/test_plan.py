@@ -91,7 +91,8 @@ def test_smollm2_preset_plans_the_builtin_model_local_data_and_the_offline_corpu
     assert p.paper_widths() == {m: [576, 4096, "llama3-8b"]}      # 3,000 paper edits ~ 422 here
     assert p.checkpoints(m, "counterfact", "alphaedit-o2")[-1] == 420 and p.checkpoints(m, "zsre", "memit")[-1] == 210
     assert p.checkpoints(m, "counterfact", "rome")[-1] == 210 and p.order_seed("deltaedit-code-o1") == 1
-    assert set(p.runs) >= {"ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit", "deltaedit-code"}
+    assert set(p.runs) >= {"ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit", "deltaedit-code", "nas", "encore"}
+    assert p.checkpoints(m, "counterfact", "nas")[-1] == p.checkpoints(m, "counterfact", "encore")[-1] == 420
     assert any("train split" in d for d in p.summary()["datasets"])
     short = Plan(load_config({"preset": "smollm2-short"}, ROOT))   # extends smollm2: its own keys replace the parent's
     assert short.ckpts == [2] and short.n_max == 3 and short.data_source("zsre") == p.data_source("zsre")
