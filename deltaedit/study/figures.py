@@ -23,7 +23,7 @@ import pandas as pd
 
 from deltaedit.study.orders import pool_curves
 from deltaedit.eval.plots import new_figure, save_figure
-from deltaedit.study.tables import draw_run, set_value_scale
+from deltaedit.study.tables import EFFICACY_KINDS, draw_run, set_value_scale
 
 
 def last_layer(df: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -109,6 +109,15 @@ def _panels(d: pd.DataFrame, path: str | Path, ylabel: str, keys: list[str]) -> 
     save_figure(fig, path)
 
 
+def _finish(fig, axes, drawn: bool, empty: str, path: str | Path) -> None:
+    """Save a figure with its legend on the first panel, or, with nothing drawn, a line that says why."""
+    if drawn:
+        axes[0].legend(fontsize=7)
+    else:
+        axes[0].text(0.5, 0.5, empty, ha="center", transform=axes[0].transAxes)
+    save_figure(fig, path)
+
+
 def load_triggers(paths: list[str | Path]) -> pd.DataFrame:
     """One row per edit of a DeltaEdit run (results/edits/<model>/<dataset>/<run>/edits.jsonl): fired or not.
     Logs of runs without a trigger are skipped."""
@@ -191,25 +200,18 @@ def norm_curves(norms: pd.DataFrame, df: pd.DataFrame, path: str | Path) -> None
         for ax in (top, bottom):
             ax.set_title(f"{model} / {dataset}", fontsize=9)
             ax.set_xlabel("number of sequential edits")
-    if panels:
-        axes[0].legend(fontsize=7)
-    else:
-        axes[0].text(0.5, 0.5, "no run logged ‖v*‖ or ‖W‖_F", ha="center", transform=axes[0].transAxes)
-    save_figure(fig, path)
-
-
-HORIZON_METRICS = {"efficacy_top": "teacher-forced", "efficacy": "teacher-forced", "efficacy_gen": "generation-based"}
+    _finish(fig, axes, bool(panels), "no run logged ‖v*‖ or ‖W‖_F", path)
 
 
 def horizon_figure(df: pd.DataFrame, path: str | Path, threshold: float = 50.0) -> None:
     """How long each run keeps its edits (`tables.horizons` counts it): per (model, dataset) one panel for the
     teacher-forced Efficacy (CounterFact's top, zsRE's token accuracy) and one for the generation-based, every run
     against the number of edits on a log axis, with the `threshold` line."""
-    d = df[df.layer.isna() & df.metric.isin(list(HORIZON_METRICS))]
-    keys = sorted({(m, ds, HORIZON_METRICS[x]) for m, ds, x in zip(d.model, d.dataset, d.metric)})
+    d = df[df.layer.isna() & df.metric.isin(list(EFFICACY_KINDS))]
+    keys = sorted({(m, ds, EFFICACY_KINDS[x]) for m, ds, x in zip(d.model, d.dataset, d.metric)})
     fig, axes = new_figure(max(1, len(keys)))
     for ax, (model, dataset, kind) in zip(axes, keys):
-        sub = d[(d.model == model) & (d.dataset == dataset) & (d.metric.map(HORIZON_METRICS) == kind)]
+        sub = d[(d.model == model) & (d.dataset == dataset) & (d.metric.map(EFFICACY_KINDS) == kind)]
         for run, g in sub.groupby("method"):
             draw_run(ax, g, run)
         ax.axhline(threshold, color="grey", linestyle=":", linewidth=1)
@@ -218,8 +220,4 @@ def horizon_figure(df: pd.DataFrame, path: str | Path, threshold: float = 50.0) 
         ax.set_title(f"{model} / {dataset} / {kind}", fontsize=9)
         ax.set_xlabel("number of sequential edits")
         ax.set_ylabel("Efficacy (%)")
-    if keys:
-        axes[0].legend(fontsize=7)
-    else:
-        axes[0].text(0.5, 0.5, "no efficacy scores", ha="center", transform=axes[0].transAxes)
-    save_figure(fig, path)
+    _finish(fig, axes, bool(keys), "no efficacy scores", path)

@@ -167,13 +167,17 @@ def plot_eta(table: pd.DataFrame, path: str | Path) -> None:
     save_figure(fig, path)
 
 
+# Efficacy columns by protocol: CounterFact's top and zsRE's token accuracy are the paper's (teacher-forced)
+EFFICACY_KINDS = {"efficacy_top": "teacher-forced", "efficacy": "teacher-forced", "efficacy_gen": "generation-based"}
+
+
 def horizons(df: pd.DataFrame, threshold: float = 50.0) -> pd.DataFrame:
     """How many sequential edits each run sustains (the horizon the lifelong editors report, beyond the paper):
     per (model, dataset, method) and efficacy column (teacher-forced top, generation-based), the last
     checkpoint before the first one where the mean falls below `threshold` %; "≥ N" where it never does
     up to the last checkpoint N; "< N" where it is under at the first checkpoint N."""
     rows = []
-    d = df[df.layer.isna() & df.metric.isin(["efficacy_top", "efficacy", "efficacy_gen"])]
+    d = df[df.layer.isna() & df.metric.isin(list(EFFICACY_KINDS))]
     for (model, dataset, method, metric), g in d.groupby(["model", "dataset", "method", "metric"]):
         g = g.sort_values("n_edits")
         below = g[g["mean"] < threshold]
@@ -183,7 +187,7 @@ def horizons(df: pd.DataFrame, threshold: float = 50.0) -> pd.DataFrame:
             before = g[g.n_edits < below.n_edits.iloc[0]]
             cell = f"< {int(below.n_edits.iloc[0])}" if before.empty else str(int(before.n_edits.iloc[-1]))
         rows.append(dict(model=model, dataset=dataset, method=method,
-                         metric="generation-based" if metric == "efficacy_gen" else "teacher-forced", cell=cell))
+                         metric=EFFICACY_KINDS[metric], cell=cell))
     if not rows:
         return pd.DataFrame()
     return pd.DataFrame(rows).pivot_table(index=["model", "dataset", "method"], columns="metric", values="cell",
