@@ -249,9 +249,12 @@ def cmd_tune(args) -> int:
         templates = context_templates(model, tok, words, get_method(args.method).templates)
         result = value_step(model, tok, [r.request for r in records], args.method, args.hparams, grid, templates)
     else:
+        from deltaedit.core.templates import HUB_TEMPLATE_WORDS
+
         corpus = Path(args.corpus).read_text().splitlines()[: args.stats_n]
         result = tune(model, tok, records, args.method, args.hparams, grid, corpus, stats_max_len=args.stats_max_len,
-                      work_dir=args.work, model_id=args.model)
+                      work_dir=args.work, model_id=args.model,
+                      template_seed_words=HUB_TEMPLATE_WORDS if args.hub_templates else None)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
     if args.value_step:
@@ -320,7 +323,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--work", default=None, help="a folder where every grid point runs checkpointed: rerun to resume")
     t.add_argument("--value-step", action="store_true",
                    help="choose the value step on the unedited model (mean target probability, single edits)")
-    t.add_argument("--hub-templates", action="store_true", help="context templates from the five hub seed words")
+    t.add_argument("--hub-templates", action="store_true", help="context templates from the five hub seed words, "
+                   "as the workflow's runs of a pretrained model")
     t.add_argument("--stats-n", type=int, default=2000)
     t.add_argument("--stats-max-len", type=int, default=128)
     t.add_argument("--out", required=True, help="JSON with every grid point's scores and the choice")

@@ -51,6 +51,22 @@ def test_tune_runs_every_point_on_the_slice_and_picks_the_best(tiny_world, tmp_p
 
 
 @pytest.mark.slow
+def test_tuning_starts_its_templates_from_the_seed_words_the_study_runs_use(tiny_world, tmp_path, capsys):
+    from deltaedit.core.templates import HUB_TEMPLATE_WORDS
+
+    world, _ = tiny_world
+    args = ["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),
+            "--method", "memit", "--hparams", "factworld-tiny-gpt2", "--start", "20", "--n", "1", "--scored", "20",
+            "--grid", "mom2_update_weight=20", "--corpus", str(world / "background.txt"), "--stats-n", "50"]
+    made = {}
+    for flag in ([], ["--hub-templates"]):
+        assert main([*args, *flag, "--out", str(tmp_path / "t.json")]) == 0, capsys.readouterr().err
+        made[bool(flag)] = set(json.loads((tmp_path / "t.json").read_text())["templates"]) - {"{}"}
+    assert made[True] and all(t.startswith(tuple(HUB_TEMPLATE_WORDS)) for t in made[True])
+    assert made[False] and made[False] != made[True]             # EOS-started by default, as the fact world's runs
+
+
+@pytest.mark.slow
 def test_a_tuning_with_a_work_folder_resumes_and_scores_as_in_memory(tiny_world, tmp_path, capsys):
     world, _ = tiny_world
     args = ["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),

@@ -87,12 +87,14 @@ def _run_point(model, tok, m, hp, ctx, records, run_dir: Path | None):
 
 
 def tune(model, tok, records: list, method: str, hparams: str, grid: dict[str, list], corpus: list[str],
-         stats_max_len: int = 128, work_dir: str | Path | None = None, model_id: str | None = None) -> dict:
+         stats_max_len: int = 128, work_dir: str | Path | None = None, model_id: str | None = None,
+         template_seed_words: list[str] | None = None) -> dict:
     """Run and score every grid point on `records` (the held-out slice); return all of them and the choice.
 
     With `work_dir` every grid point runs checkpointed in <work_dir>/<method>/<point>/ and keeps its scores
     there: a tuning interrupted (a session's end) goes on where it stopped when called again; C0 is cached
-    there too (`model_id` names the model in its metadata)."""
+    there too (`model_id` names the model in its metadata). `template_seed_words` start the context templates
+    as the study's runs start theirs (a hub model's five words; EOS by default, as the fact world)."""
     m = get_method(method)
     reference = unedited_predictions(model, tok, records)
     contexts, points = {}, []
@@ -108,7 +110,8 @@ def tune(model, tok, records: list, method: str, hparams: str, grid: dict[str, l
         if key not in contexts:
             cache = dict(stats_path=Path(work_dir) / f"stats_{'-'.join(map(str, key))}.pt",
                          model_id=model_id or "model") if work_dir and key else {}
-            contexts[key] = make_context(model, tok, m, hp, corpus=corpus, stats_max_len=stats_max_len, **cache)
+            contexts[key] = make_context(model, tok, m, hp, corpus=corpus, stats_max_len=stats_max_len,
+                                         template_seed_words=template_seed_words, **cache)
         final = _run_point(model, tok, m, hp, contexts[key], records, done.parent if done else None)
         with applied(model, final):
             summary = summarize(counterfact_scores(model, tok, records, reference), CF_TEACHER_FORCED)
@@ -121,6 +124,7 @@ def tune(model, tok, records: list, method: str, hparams: str, grid: dict[str, l
     best = max(range(len(points)), key=lambda i: (points[i]["score"], -i))
     return {"method": method, "hparams": hparams, "criterion": f"the smaller of {' and '.join(CRITERION)}",
             "n_records": len(records), "case_ids": [r.request.case_id for r in records], "points": points,
+            "templates": sorted({t for ctx in contexts.values() for t in ctx.templates}),
             "chosen": points[best]["overrides"]}
 
 
