@@ -269,6 +269,20 @@ def cmd_tune(args) -> int:
     return 0
 
 
+def cmd_tune_report(args) -> int:
+    from deltaedit.study.sensitivity import load_tunings, sensitivity_figure, sensitivity_table
+    from deltaedit.study.tables import write_table
+
+    try:
+        df = load_tunings(args.files)
+    except (ValueError, KeyError, OSError) as e:
+        raise UsageError(str(e)) from None
+    write_table(sensitivity_table(df), args.out)
+    sensitivity_figure(df, f"{args.out}.png")
+    print(f"{len(df)} grid points of {df.method.nunique()} methods -> {args.out}.{{md,csv,tex,png}}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="deltaedit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -329,6 +343,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--stats-max-len", type=int, default=128)
     t.add_argument("--out", required=True, help="JSON with every grid point's scores and the choice")
     t.set_defaults(fn=cmd_tune)
+    r = sub.add_parser("tune-report", help="every grid point of `deltaedit tune` results: table and figure")
+    r.add_argument("files", nargs="+", help="JSON files written by `deltaedit tune` (one parameter each)")
+    r.add_argument("--out", required=True, help="stem: writes STEM.md, .csv, .tex and STEM.png")
+    r.set_defaults(fn=cmd_tune_report)
     sub.add_parser("factworld", help="build or check a fact world (see `deltaedit factworld --help`)")
     sub.add_parser("bench", help="the per-edit benchmark (see `deltaedit bench --help`)")
     return ap
