@@ -29,14 +29,18 @@ def test_the_slice_must_fit_and_stay_outside_the_scored_records():
         held_out(records, 7, 3, n_scored=8)
 
 
+def _tune(world, method: str, grid: str, *extra: str, start: int = 20) -> list[str]:
+    """A `deltaedit tune` command line on the tiny world's GPT-2, slice from `start`, 20 records scored."""
+    return ["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),
+            "--method", method, "--hparams", "factworld-tiny-gpt2", "--start", str(start), "--scored", "20",
+            "--grid", grid, "--corpus", str(world / "background.txt"), *extra]
+
+
 @pytest.mark.slow
 def test_tune_runs_every_point_on_the_slice_and_picks_the_best(tiny_world, tmp_path, capsys):
     world, _ = tiny_world
     out = tmp_path / "tune.json"
-    rc = main(["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),
-               "--method", "alphaedit", "--hparams", "factworld-tiny-gpt2", "--start", "20", "--n", "4",
-               "--scored", "20", "--grid", "v_lr=0.5,0.000001", "--corpus", str(world / "background.txt"),
-               "--stats-n", "200", "--out", str(out)])
+    rc = main(_tune(world, "alphaedit", "v_lr=0.5,0.000001", "--n", "4", "--stats-n", "200", "--out", str(out)))
     assert rc == 0, capsys.readouterr().err
     result = json.loads(out.read_text())
     assert result["case_ids"] == list(range(20, 24)) or len(set(result["case_ids"])) == 4
@@ -44,9 +48,7 @@ def test_tune_runs_every_point_on_the_slice_and_picks_the_best(tiny_world, tmp_p
     assert tiny["efficacy_top"] <= 25                          # a vanishing value step: (almost) nothing is edited
     best = max(result["points"], key=lambda p: p["score"])
     assert result["chosen"] == best["overrides"] and best["overrides"]["v_lr"] == 0.5
-    rc = main(["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),
-               "--method", "alphaedit", "--hparams", "factworld-tiny-gpt2", "--start", "5", "--scored", "20",
-               "--grid", "v_lr=0.5", "--corpus", str(world / "background.txt"), "--out", str(out)])
+    rc = main(_tune(world, "alphaedit", "v_lr=0.5", "--out", str(out), start=5))
     assert rc == 2 and "inside the first 20" in capsys.readouterr().err
 
 
@@ -55,9 +57,7 @@ def test_tuning_starts_its_templates_from_the_seed_words_the_study_runs_use(tiny
     from deltaedit.core.templates import HUB_TEMPLATE_WORDS
 
     world, _ = tiny_world
-    args = ["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),
-            "--method", "memit", "--hparams", "factworld-tiny-gpt2", "--start", "20", "--n", "1", "--scored", "20",
-            "--grid", "mom2_update_weight=20", "--corpus", str(world / "background.txt"), "--stats-n", "50"]
+    args = _tune(world, "memit", "mom2_update_weight=20", "--n", "1", "--stats-n", "50")
     made = {}
     for flag in ([], ["--hub-templates"]):
         assert main([*args, *flag, "--out", str(tmp_path / "t.json")]) == 0, capsys.readouterr().err
@@ -69,9 +69,7 @@ def test_tuning_starts_its_templates_from_the_seed_words_the_study_runs_use(tiny
 @pytest.mark.slow
 def test_a_tuning_with_a_work_folder_resumes_and_scores_as_in_memory(tiny_world, tmp_path, capsys):
     world, _ = tiny_world
-    args = ["tune", "--model", str(world / "models/gpt2"), "--records", str(world / "counterfact.json"),
-            "--method", "memit", "--hparams", "factworld-tiny-gpt2", "--start", "20", "--n", "3", "--scored", "20",
-            "--grid", "mom2_update_weight=20,2000", "--corpus", str(world / "background.txt"), "--stats-n", "200"]
+    args = _tune(world, "memit", "mom2_update_weight=20,2000", "--n", "3", "--stats-n", "200")
     assert main([*args, "--out", str(tmp_path / "mem.json")]) == 0
     assert main([*args, "--work", str(tmp_path / "work"), "--out", str(tmp_path / "a.json")]) == 0
     done = sorted(p.parent.name for p in (tmp_path / "work" / "memit").glob("*/scores.json"))
