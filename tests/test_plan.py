@@ -94,6 +94,7 @@ def test_smollm2_preset_plans_the_builtin_model_local_data_and_the_offline_corpu
     assert set(p.runs) >= {"ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit", "deltaedit-code", "nas", "encore"}
     assert p.checkpoints(m, "counterfact", "nas")[-1] == p.checkpoints(m, "counterfact", "encore")[-1] == 420
     assert any("train split" in d for d in p.summary()["datasets"])
+    assert p.claims_protocol == "v2" and plan().claims_protocol == "v1"     # paired verdicts on the real model
     short = Plan(load_config({"preset": "smollm2-short"}, ROOT))   # extends smollm2: its own keys replace the parent's
     assert short.ckpts == [2] and short.n_max == 3 and short.data_source("zsre") == p.data_source("zsre")
 
@@ -122,6 +123,7 @@ def test_a_preset_that_extends_itself_is_refused(tmp_path):
     ({"variants": {"alphaedit-x": {"method": "alphaedit", "overrides": {"L2": "big"}}}}, "L2"),
     ({"variants": {"alphaedit-x": {"method": "alphaedit", "overrides": {}}}}, "overrides nothing"),
     ({"order_replicas": {"runs": ["memit"], "seeds": [0]}}, "order_replicas.seeds"),
+    ({"claims_protocol": "v3"}, "claims_protocol"),
 ])
 def test_a_bad_config_raises_one_error_naming_the_culprit(given, culprit):
     with pytest.raises((ValueError, KeyError)) as e:

@@ -98,3 +98,10 @@ def test_the_report_front_page_leads_with_verdicts_table1_and_fig1(tmp_path):
     assert "<table" in html and "<img" in html and "System Message" not in html and "<ol" not in html
     import base64
     assert base64.b64encode(png.read_bytes()).decode() in html                  # the figure, whole, inline
+    # protocol v2: the claims judged twice, on the teacher-forced and on the generation-based columns
+    _write(tmp_path / "claims.json", {"protocol": "v2", "models": {}, "verdicts": {
+        "teacher_forced": {"0": "reproduced", "c": "inconclusive"}, "generation": {"0": "not reproduced", "c": "n/a"}}})
+    front_page(run, tmp_path / "table1.csv", png, tmp_path / "claims.json", out)
+    rows = out.read_text().split("What this run found")[1].split("Table 1 in brief")[0]
+    assert "generation-based" in rows and rows.index("AlphaEdit above MEMIT") < rows.index("reproduced") \
+        < rows.index("not reproduced") < rows.index("DeltaEdit: lower noise_E") < rows.index("inconclusive")

@@ -117,6 +117,25 @@ def test_changing_table_or_figure_code_reruns_only_that_rule(smoke_run, tmp_path
     assert _planned(r.stdout) == {rule, "report_front", "costs", "all"}
 
 
+@pytest.mark.slow
+def test_claims_protocol_v2_pairs_the_smoke_runs(smoke_run, tmp_path):
+    """The real-model protocol's verdicts (config claims_protocol: v2) from the same score files: only rule
+    claims reruns, and its JSON has both column sets in the protocol's words."""
+    import shutil
+    from deltaedit.study.verdicts import WORDS
+    work = tmp_path / "wf"
+    shutil.copytree(smoke_run, work, symlinks=True)
+    r = snakemake("--cores", "1", "--config", "preset=smoke", "claims_protocol=v2", "--", "results/claims.json",
+                  cwd=work)
+    assert r.returncode == 0, r.stderr[-3000:]
+    claims = json.loads((work / "results/claims.json").read_text())
+    assert claims["protocol"] == "v2" and set(claims["verdicts"]) == {"teacher_forced", "generation"}
+    for words in claims["verdicts"].values():
+        assert set(words) == set("0abcde") and set(words.values()) <= set(WORDS)
+    zero = claims["models"]["factworld-tiny-gpt2"]["teacher_forced"]["zero"]   # memit and alphaedit, file order
+    assert zero["parts"]["efficacy_top"]["orders"][0]["n"] > 0 and claims["verdicts"]["teacher_forced"]["e"] == "n/a"
+
+
 def _planned(stdout: str) -> set[str]:
     """The rule names of a dry run's "Job stats" table."""
     table = stdout.split("Job stats:")[1].split("total")[0].splitlines()[3:]

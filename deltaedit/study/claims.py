@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from deltaedit.eval.metrics import GEN_METRICS
 from deltaedit.eval.summary import bootstrap_ci_orders
 from deltaedit.study.orders import load_record_values, pooled_name
 from deltaedit.study.tables import load_scores
@@ -60,9 +61,9 @@ class Runs:
     def __init__(self, values: pd.DataFrame, scores: pd.DataFrame, replicas: dict):
         """`values`: orders.load_record_values rows; `scores`: report.load_scores rows (their diagnostics)."""
         self.base = lambda run: pooled_name(run, replicas)
-        v = values[values.metric.isin(TOP)]
+        v = values[values.metric.isin(TOP + GEN_METRICS)]
         self.rec = pd.DataFrame(dict(model=v.model, dataset=v.dataset, run=v.method.map(self.base), order=v.method,
-                                     n=v.n_edits, metric=v.metric, value=100 * v.value))
+                                     n=v.n_edits, record=v.record, metric=v.metric, value=100 * v.value))
         d = scores[scores.metric.isin(("noise_E", "mean_k_beta"))]
         self.diag = pd.DataFrame(dict(model=d.model, dataset=d.dataset, run=d.method.map(self.base), order=d.method,
                                       n=d.n_edits, metric=d.metric, layer=d.layer.astype(int),
@@ -71,6 +72,12 @@ class Runs:
     @classmethod
     def from_files(cls, paths: list[str | Path], replicas: dict) -> "Runs":
         return cls(load_record_values(paths), load_scores(paths), replicas)
+
+    def on_dataset(self, dataset: str) -> "Runs":
+        """A copy with one dataset's rows (the caller's Runs keeps every dataset)."""
+        out = copy.copy(self)
+        out.rec, out.diag = self.rec[self.rec.dataset == dataset], self.diag[self.diag.dataset == dataset]
+        return out
 
     def has(self, model: str, run: str) -> bool:
         return bool(((self.rec.model == model) & (self.rec.run == run)).any())
@@ -87,10 +94,28 @@ class Runs:
         return dict(n=n, mean=float(d.value.mean()), lo=lo, hi=hi, orders=int(d.order.nunique()))
 
     def noise(self, model: str, run: str, n: int, metric: str = "noise_E") -> dict:
-        d = self.diag[(self.diag.model == model) & (self.diag.run == run) & (self.diag.metric == metric)]
-        d = d[(d.layer == d.layer.max()) & (d.n == n)]
+        d = self._last_layer(model, run, n, metric)
         return dict(n=n, mean=float(d.value.mean()), lo=float(d.value.min()), hi=float(d.value.max()),
                     orders=int(d.order.nunique()), layer=int(d.layer.max()) if len(d) else None)
+
+    def _last_layer(self, model: str, run: str, n: int, metric: str) -> pd.DataFrame:
+        d = self.diag[(self.diag.model == model) & (self.diag.run == run) & (self.diag.metric == metric)]
+        return d[(d.layer == d.layer.max()) & (d.n == n)]
+
+    # --- per edit order (an order is named by its suffix: "" for the run itself, "-o1" for a replica) -------
+    def orders(self, model: str, run: str) -> list[str]:
+        d = self.rec[(self.rec.model == model) & (self.rec.run == run)]
+        return sorted(o[len(run):] for o in d.order.unique())
+
+    def values(self, model: str, run: str, order: str, n: int, metric: str) -> pd.Series:
+        """Per-record values (fractions, by case_id) of one order of a run at `n` edits."""
+        r = self.rec
+        d = r[(r.model == model) & (r.order == run + order) & (r.n == n) & (r.metric == metric)]
+        return pd.Series((d.value / 100).to_numpy(), index=d.record.to_numpy(), name=run)
+
+    def noise_by_order(self, model: str, run: str, n: int, metric: str = "noise_E") -> dict[str, float]:
+        d = self._last_layer(model, run, n, metric)
+        return {o[len(run):]: float(v) for o, v in zip(d.order, d.value)}
 
 
 def null_space_dims(c0s: dict, layers: list[int], threshold: float, relative: bool) -> dict:
@@ -99,14 +124,14 @@ def null_space_dims(c0s: dict, layers: list[int], threshold: float, relative: bo
             for l in layers}
 
 
-def claim_a(runs: Runs, model: str) -> dict:
+def claim_a(runs: Runs, model: str, efficacy: str = "efficacy_top") -> dict:
     out = {}
     for run in ("memit", "alphaedit"):
-        if not runs.has(model, run):
-            continue
         ns = runs.checkpoints(model, run)
+        if len(ns) < 2:                         # a fall needs two checkpoints
+            continue
         noise = [runs.noise(model, run, n) for n in ns]
-        eff = [runs.score(model, run, n, "efficacy_top") for n in ns]
+        eff = [runs.score(model, run, n, efficacy) for n in ns]
         drops = sum(b["mean"] <= a["mean"] for a, b in zip(noise, noise[1:]))
         first, last = eff[0]["mean"] - eff[1]["mean"], eff[-2]["mean"] - eff[-1]["mean"]
         # reported beside the registered criterion, not part of it: the fall per edit in every interval. On
@@ -114,7 +139,7 @@ def claim_a(runs: Runs, model: str) -> dict:
         # "last > first"; a collapse (the paper's Fig. 1) falls faster per edit in some later interval than
         # in the first (a sigmoid's last interval may be its floor, so the peak is compared, not the end).
         rates = [(a["mean"] - b["mean"]) / (m - n) for a, b, n, m in zip(eff, eff[1:], ns, ns[1:])]
-        out[run] = dict(noise_E=noise, efficacy_top=eff, noise_non_increases=drops, rises=drops <= 1,
+        out[run] = dict(noise_E=noise, **{efficacy: eff}, noise_non_increases=drops, rises=drops <= 1,
                         first_fall=first, last_fall=last, nonlinear=last > first, fall_per_edit=rates,
                         accelerates=max(rates[1:], default=-math.inf) > rates[0] + 1e-9, holds=drops <= 1 and last > first)
     return out
@@ -155,14 +180,15 @@ def beyond(runs: Runs, model: str) -> dict:
     return {run: compare(runs, model, run, "alphaedit") for run in OURS if runs.has(model, run)}
 
 
-def claim_d(runs: Runs, model: str, family: str) -> dict:
+def claim_d(runs: Runs, model: str, family: str, columns: tuple = TOP) -> dict:
+    """Kendall's τ-b of each of `columns` against the paper's Efficacy, Generalization, Specificity (in order)."""
     paper = PAPER_TABLE1.get(family)
     methods = [m for m in (paper or {}) if runs.has(model, m)]
     if not paper or len(methods) < len(paper):
         return {}
     n = min(max(runs.checkpoints(model, m)) for m in methods)
     cols = {}
-    for i, metric in enumerate(TOP):
+    for i, metric in enumerate(columns):
         ours = {m: runs.score(model, m, n, metric)["mean"] for m in methods}
         tau = kendall_tau_b([ours[m] for m in methods], [paper[m][i] for m in methods])
         cols[metric] = dict(tau=tau, ours=ours, paper={m: paper[m][i] for m in methods}, holds=tau >= TAU_PASS)
@@ -197,9 +223,7 @@ def diagnose(runs: Runs, model: str, null_dims: dict, triggers: pd.DataFrame) ->
 
 def evaluate(runs: Runs, families: dict, null_dims: dict, triggers: pd.DataFrame) -> dict:
     """Every claim per model (CounterFact runs), each with its verdict over its cases."""
-    runs = copy.copy(runs)                      # the caller's Runs keeps every dataset
-    runs.rec = runs.rec[runs.rec.dataset == "counterfact"]
-    runs.diag = runs.diag[runs.diag.dataset == "counterfact"]
+    runs = runs.on_dataset("counterfact")
     models = sorted(runs.rec.model.unique())
     per = {m: dict(a=claim_a(runs, m), b=claim_b(runs, m), c=claim_c(runs, m), d=claim_d(runs, m, families.get(m)),
                    e=claim_e(runs, m), beyond=beyond(runs, m), diagnosis=diagnose(runs, m, null_dims, triggers))

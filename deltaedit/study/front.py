@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-CLAIMS = {"a": "noise_E rises and Efficacy_top falls non-linearly with the number of edits (Fig. 1)",
+CLAIMS = {"0": "the baselines: AlphaEdit above MEMIT in Efficacy_top and Specificity_top (Table 1)",
+          "a": "noise_E rises and Efficacy_top falls non-linearly with the number of edits (Fig. 1)",
           "b": "AlphaEdit's mean kᵀβ stays below MEMIT's (Fig. 2)",
           "c": "DeltaEdit: lower noise_E and higher Efficacy_top than AlphaEdit",
           "d": "Table 1's ordering of the methods",
@@ -41,11 +42,17 @@ def front_page(run: dict, table1_csv: str | Path, fig1_png: str | Path, claims_j
     title = f"deltaedit: preset ``{run['preset']}``"
     lines = [title, "=" * len(title), "", "What this run found", "-------------------", ""]
     if claims_json:
-        verdicts = json.loads(Path(claims_json).read_text())["verdicts"]
+        result = json.loads(Path(claims_json).read_text())
+        v = result["verdicts"]
         lines += ["The paper's claims, judged by the criteria of ``results/PROTOCOL.md`` in this run's setting "
                   "(the numbers behind each verdict: ``claims.md`` under Tables).", ""]
-        lines += _table(["claim", "what the paper reports", "verdict"],
-                        [[k, CLAIMS[k], verdicts[k]] for k in CLAIMS if k in verdicts])
+        if result.get("protocol") == "v2":     # paired verdicts, on the teacher-forced and generation-based columns
+            tf, gen = v["teacher_forced"], v["generation"]
+            lines += _table(["claim", "what the paper reports", "teacher-forced", "generation-based"],
+                            [[k, CLAIMS[k], tf[k], gen[k]] for k in CLAIMS if k in tf])
+        else:
+            lines += _table(["claim", "what the paper reports", "verdict"],
+                            [[k, CLAIMS[k], v[k]] for k in CLAIMS if k in v])
     header, rows = table1_brief(table1_csv)
     lines += [f"Table 1 in brief ({len(rows)} rows; mean [95 % CI] over the edited records at the last checkpoint "
               "every method reached; every column: ``table1`` under Tables):", ""]

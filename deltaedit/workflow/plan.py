@@ -313,6 +313,11 @@ class Plan:
         """The paper's claims (rule claims) are about CounterFact columns."""
         return "counterfact" in self.datasets
 
+    @property
+    def claims_protocol(self) -> str:
+        """Which criteria rule claims applies (config claims_protocol; results/PROTOCOL.md)."""
+        return self.config.get("claims_protocol", "v1")
+
     def claims_params(self) -> dict:
         """Per model: the paper model whose Table 1 it is compared with (a fact-world model: the paper's model of
         its architecture; a hub model: itself, where it is one of the paper's), and AlphaEdit's null-space settings."""

@@ -66,6 +66,7 @@ rule claims:
         md=report("results/tables/claims.md", caption="../report/claims.rst", category="Tables"),
     params:
         replicas=PLAN.replicas,
+        protocol=PLAN.claims_protocol,
         models=PLAN.claims_params(),
         stats_models=list(PLAN.models) if "alphaedit" in PLAN.runs else [],
     log:
