@@ -4,6 +4,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from deltaedit.factworld.build import check_model
@@ -28,8 +29,10 @@ def test_every_job_of_a_run_from_templates_to_analysis(world, tmp_path):
     assert json.loads((tmp_path / "edits/noedit/ckpt_2/edited.json").read_text()) == edited   # the same records
     general = {"tasks": ["world_facts"], "limit": 8}
     outs = [str(tmp_path / f"scores/{n}.json") for n in (1, 2)]
+    spec = {"n": 2, "n_prompts": 12, "n_cases": 1, "order_seed": 0}
     jobs.score_job(m, cf, "counterfact", [str(run / "ckpt_1"), str(run / "ckpt_2")], str(tmp_path / "reference.json"),
-                   outs, general, 4, [str(tmp_path / f"general/{n}.json") for n in (1, 2)])
+                   outs, general, 4, [str(tmp_path / f"general/{n}.json") for n in (1, 2)],
+                   analysis={**spec, "out": str(tmp_path / "parts/memit.npz")})
     scores = [json.loads(Path(o).read_text()) for o in outs]
     assert [s["n_edits"] for s in scores] == [1, 2] and [len(s["records"]) for s in scores] == [1, 2]
     assert set(scores[1]["diagnostics"]["noise_E"]) == {"0"} and "efficacy_top" in scores[1]["summary"]
@@ -40,16 +43,36 @@ def test_every_job_of_a_run_from_templates_to_analysis(world, tmp_path):
     assert unedited["specificity_top"]["mean"] == 100                   # o^c is the unedited model's own prediction
     jobs.general_job(m, cf, "counterfact", general, 4, str(tmp_path / "general/unedited.json"))
     assert json.loads((tmp_path / "general/unedited.json").read_text())["n_edits"] == 0
-    jobs.analysis_job(m, cf, "counterfact", {"memit": str(run / "ckpt_2")}, 12, 1, str(tmp_path / "tsne.png"),
+    jobs.score_job(m, cf, "counterfact", [str(tmp_path / "edits/noedit/ckpt_2")], str(tmp_path / "reference.json"),
+                   [str(tmp_path / "noedit2.json")], analysis={**spec, "out": str(tmp_path / "parts/noedit.npz")})
+    parts = {r: str(tmp_path / f"parts/{r}.npz") for r in ("memit", "noedit")}
+    from deltaedit.eval.analysis import last_hidden
+    from deltaedit.models import applied
+    from deltaedit.runner import read_checkpoint
+    model, tok = jobs.load(m)                   # the part equals the run's checkpoint applied to a fresh model
+    prompts = [r.request.filled for r in jobs.load_records(cf, "counterfact", on_invalid="skip")[:12]]
+    with applied(model, read_checkpoint(str(run / "ckpt_2"))[0]):
+        assert np.array_equal(np.load(parts["memit"])["hidden"], last_hidden(model, tok, prompts).numpy())
+    jobs.analysis_job(m, cf, "counterfact", parts, 12, 1, 0, 4, str(tmp_path / "tsne.png"),
                       str(tmp_path / "drift.json"), str(tmp_path / "cases.md"))
-    assert json.loads((tmp_path / "drift.json").read_text())["methods"]["memit"]["n_edits"] == 2
+    drift = json.loads((tmp_path / "drift.json").read_text())["methods"]
+    assert drift["memit"]["n_edits"] == 2 and drift["memit"]["median_relative_drift"] > 0
+    assert drift["noedit"]["median_relative_drift"] == 0                # its part is the unedited model's own
     cases = (tmp_path / "cases.md").read_text()
     assert "| unedited |" in cases and "| memit |" in cases and (tmp_path / "tsne.png").stat().st_size > 1000
+    first = jobs.analysis_cases(cf, "counterfact", 4, 1, 0)[0].request
+    assert first.case_id == edited[0] and f"### {first.filled} …" in cases   # the first fact the runs edit
+    with pytest.raises(ValueError, match="memit.npz: 12 prompts"):      # a part made for another analysis
+        jobs.analysis_job(m, cf, "counterfact", parts, 12, 2, 0, 4, str(tmp_path / "t.png"), str(tmp_path / "d.json"),
+                          str(tmp_path / "c.md"))
 
 
 def test_score_job_needs_one_output_per_checkpoint(world, tmp_path):
     with pytest.raises(ValueError, match="one output per checkpoint"):
         jobs.score_job("unused", "unused", "counterfact", ["a", "b"], None, [str(tmp_path / "x.json")])
+    with pytest.raises(ValueError, match=r"analysis checkpoint \(3 edits\) is not among"):
+        jobs.score_job("unused", "unused", "counterfact", ["r/ckpt_1", "r/ckpt_2"], None, ["x.json", "y.json"],
+                       analysis={"n": 3, "n_prompts": 1, "n_cases": 1, "order_seed": 0, "out": "p.npz"})
 
 
 def test_the_fact_world_checks_and_summary_of_a_model(world, tmp_path):

@@ -1,5 +1,6 @@
 """The Snakemake workflow: config schema at parse time, dry runs of the presets."""
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -134,6 +135,63 @@ def test_claims_protocol_v2_pairs_the_smoke_runs(smoke_run, tmp_path):
         assert set(words) == set("0abcde") and set(words.values()) <= set(WORDS)
     zero = claims["models"]["factworld-tiny-gpt2"]["teacher_forced"]["zero"]   # memit and alphaedit, file order
     assert zero["parts"]["efficacy_top"]["orders"][0]["n"] > 0 and claims["verdicts"]["teacher_forced"]["e"] == "n/a"
+
+
+def _pieces_commands() -> list[str]:
+    """docs/workflow.md "A study in pieces": the piece and the assembly command, as printed."""
+    text = (ROOT / "docs/workflow.md").read_text().split("## A study in pieces")[1].split("\n## ")[0]
+    lines = [l.strip() for l in text.splitlines() if l.strip().startswith(".venv/bin/snakemake")]
+    assert len(lines) == 2 and "from_scores=True" in lines[1], lines
+    return lines
+
+
+@pytest.mark.slow
+def test_a_study_in_pieces_is_assembled_from_the_runs_files_alone(smoke_run, tmp_path):
+    """A fresh copy of the workflow holding only a finished smoke run's committed files (scores, edit logs,
+    general capability, analysis parts; no deltas, no resources/) runs the assembly command as printed (on the
+    smoke preset): no editing or scoring job runs, and Table 1, the claims, the drift and the case studies come
+    out as the run made them. Without one score file it stops before any job, naming the file."""
+    import shutil
+    work = tmp_path / "fresh"
+    work.mkdir()
+    for name in ("Snakefile", "config.yaml", "workflow", "profiles"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+    kept = [p for sub in ("scores", "general", "sweep_scores") for p in (smoke_run / "results" / sub).rglob("*.json")]
+    kept += [*(smoke_run / "results/analysis").rglob("*.npz"), *(smoke_run / "results/edits").rglob("edits.jsonl")]
+    for p in kept:
+        (work / p.relative_to(smoke_run)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(p, work / p.relative_to(smoke_run))
+    assembly = shlex.split(_pieces_commands()[1].replace("preset=smollm2", "preset=smoke"))
+    r = snakemake(*assembly[1:], cwd=work, timeout=1800)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    ran = {line.split()[1].rstrip(":") for line in (r.stdout + r.stderr).splitlines()
+           if line.startswith(("rule ", "localrule "))}     # "localrule" when run on this machine
+    assert {"make_tables", "claims", "analysis"} <= ran and not ran & {"edit_run", "score_run", "eta_run", "score_eta"}
+    for rel in ("results/tables/table1.csv", "results/claims.json", "results/case_studies/factworld-tiny-gpt2_counterfact.md",
+                "results/analysis/factworld-tiny-gpt2_zsre_drift.json"):
+        assert (work / rel).read_text() == (smoke_run / rel).read_text(), rel
+    (work / "results/scores/factworld-tiny-gpt2/zsre/memit/2.json").unlink()
+    r = snakemake("-n", *assembly[1:], cwd=work)
+    assert r.returncode != 0 and "results/scores/factworld-tiny-gpt2/zsre/memit/2.json" in r.stdout + r.stderr
+
+
+@pytest.mark.slow
+def test_the_pieces_commands_plan_as_printed():
+    """The real-model commands as printed, with -n: a piece edits and scores one run and nothing else; the
+    assembly plans no editing or scoring job, or (before every run is committed) names what is missing."""
+    piece, assembly = (shlex.split(c) for c in _pieces_commands())
+    r = snakemake("-n", *piece[1:])
+    assert r.returncode == 0, r.stderr[-3000:]
+    planned = _planned(r.stdout)
+    assert {"edit_run_long", "score_run_long"} <= planned and not planned & {"make_tables", "analysis", "edit_run"}
+    assert r.stdout.count("rule edit_run_long:") == 1
+    r = snakemake("-n", *assembly[1:])
+    if r.returncode:
+        out = r.stdout + r.stderr
+        assert "from_scores:" in out and "files of the runs are missing" in out, out[-2000:]
+    else:
+        assert not _planned(r.stdout) & {"edit_run", "edit_run_long", "score_run", "score_run_long"}
 
 
 def _planned(stdout: str) -> set[str]:

@@ -7,6 +7,7 @@ Every path is an argument; the artifact contract between jobs is:
   run directory    ckpt_<n>/{deltas.safetensors, diagnostics.json, edited.json}, edits.jsonl
   score JSON       {"summary": {metric: {mean, ci_low, ci_high, n}}, "records": [...], "diagnostics": {...}}
   general JSON     {"n_edits": n, "tasks": {task: {f1, acc, n}}}        (lm-eval on base model + deltas)
+  analysis .npz    hidden [n_prompts, d], generations [n_cases], n_edits (one run at the analysis checkpoint)
 A method wrapped from other code only has to write the run directory's checkpoint files.
 """
 from __future__ import annotations
@@ -16,6 +17,8 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
 
 from deltaedit.api import load_hparams
 from deltaedit.core.templates import context_templates, parse_template_set
@@ -26,7 +29,7 @@ from deltaedit.data import write_json
 from deltaedit.logs import work_timer
 from deltaedit.methods import EditContext, get_method, load_method_modules
 from deltaedit.models import applied, default_device, load_model
-from deltaedit.runner import RunSettings, read_checkpoint, run_sequential
+from deltaedit.runner import RunSettings, edit_order, read_checkpoint, run_sequential
 from deltaedit.stats import cached_second_moments, corpus_texts, load_second_moments
 
 log = logging.getLogger(__name__)
@@ -122,14 +125,19 @@ def edit_job(model_path: str, records_path: str, dataset: str, method: str, hpar
 
 def score_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: list[str], reference_json: str | None,
               out_jsons: list[str], general: dict | None = None, n_run: int | None = None,
-              general_jsons: list[str] | None = None, load_spec: dict | None = None) -> None:
+              general_jsons: list[str] | None = None, load_spec: dict | None = None,
+              analysis: dict | None = None) -> None:
     """Score every checkpoint of a run in one process: the model, the records and the reference are loaded
     once, then for each checkpoint the records edited up to it are scored on base model + its deltas and,
     with `general_jsons`, the general capability (lm-eval, `general` = the config's section) on the same
-    model. A checkpoint's files are written as soon as it is scored."""
+    model. A checkpoint's files are written as soon as it is scored. With `analysis` ({n, n_prompts, n_cases,
+    order_seed, out}), the checkpoint of `n` edits also writes the run's part of the analysis job's figure and
+    tables (`analysis_part`), so that job needs the runs' small parts and not their deltas."""
     if len(ckpt_dirs) != len(out_jsons) or (general_jsons is not None and len(general_jsons) != len(ckpt_dirs)):
         raise ValueError(f"need one output per checkpoint: {len(ckpt_dirs)} checkpoints, {len(out_jsons)} score files"
                          f"{'' if general_jsons is None else f', {len(general_jsons)} general files'}")
+    if analysis and analysis["n"] not in [int(Path(d).name.removeprefix("ckpt_")) for d in ckpt_dirs]:
+        raise ValueError(f"the analysis checkpoint ({analysis['n']} edits) is not among the run's: {ckpt_dirs}")
     model, tok = load(model_path, load_spec)
     all_records = load_records(records_path, dataset, on_invalid="skip")
     by_id = {r.request.case_id: r for r in all_records}
@@ -137,6 +145,7 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: list[
     if reference_json and dataset == "counterfact":
         reference = {int(k): v for k, v in json.loads(Path(reference_json).read_text()).items()}
     specs = general_specs(all_records, general, n_run) if general_jsons else []
+    cases = analysis and analysis_cases(records_path, dataset, n_run, analysis["n_cases"], analysis["order_seed"])
     metrics = CF_METRICS if dataset == "counterfact" else ZSRE_METRICS
     with work_timer():
         for i, (ckpt_dir, out_json) in enumerate(zip(ckpt_dirs, out_jsons)):
@@ -147,6 +156,8 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: list[
                 rows = score_records(model, tok, records, reference)
                 if general_jsons:
                     _write_general(model, tok, specs, len(edited), general_jsons[i])
+                if analysis and len(edited) == analysis["n"]:
+                    analysis_part(model, tok, all_records, cases, analysis, len(edited))
             write_json({"n_edits": len(edited), "summary": summarize(rows, metrics), "records": rows,
                         "diagnostics": diagnostics, "seconds": round(time.perf_counter() - t0, 3)}, out_json)
             log.info("scored %s: %d records", ckpt_dir, len(records))
@@ -198,28 +209,51 @@ def noedit_job(records_path: str, dataset: str, checkpoints: list[int], order_se
             write_checkpoint(out_dir, n, {}, [records[i].request.case_id for i in order[:n]], {})
 
 
-def analysis_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: dict[str, str], n_prompts: int,
-                 n_cases: int, out_figure: str, out_json: str, out_md: str, load_spec: dict | None = None) -> None:
+def analysis_cases(records_path: str, dataset: str, pool: int | None, n_cases: int, order_seed: int | None) -> list:
+    """The facts of the case studies (Tables 4-5): the first `n_cases` that a run in the config's own edit order
+    edits (drawn from the first `pool` records, exactly as `edit_job` draws them), the same for every run."""
+    pooled = load_records(records_path, dataset, limit=pool, on_invalid="skip")
+    return [pooled[i] for i in edit_order(len(pooled), order_seed)[:n_cases]]
+
+
+def analysis_part(model, tok, records: list, cases: list, spec: dict, n_edits: int) -> None:
+    """One run's part of the analysis (the model carries the run's deltas): the last-token representations of
+    the first `spec["n_prompts"]` factual prompts and the greedy generations of the case-study facts."""
+    from deltaedit.eval.analysis import greedy, last_hidden
+
+    prompts = [r.request.filled for r in records[:spec["n_prompts"]]]
+    hidden = last_hidden(model, tok, prompts).numpy()
+    generations = np.array([greedy(model, tok, c.request.filled) for c in cases], dtype=str)
+    Path(spec["out"]).parent.mkdir(parents=True, exist_ok=True)
+    with open(spec["out"], "wb") as f:   # a file object: np.savez would append .npz to a name without it
+        np.savez(f, hidden=hidden, generations=generations, n_edits=np.array(n_edits))
+
+
+def analysis_job(model_path: str, records_path: str, dataset: str, parts: dict[str, str], n_prompts: int,
+                 n_cases: int, order_seed: int | None, pool: int | None, out_figure: str, out_json: str, out_md: str,
+                 load_spec: dict | None = None) -> None:
     """Figure 4b/8 (t-SNE of the last-token representation of `n_prompts` factual prompts, before and after
-    each method's last checkpoint), their median drift, and Tables 4–5 (greedy generations for the first
-    `n_cases` edited facts, unedited and per method)."""
+    each run's analysis checkpoint), their median drift, and Tables 4–5 (greedy generations for `n_cases`
+    edited facts, unedited and per run), from the runs' parts (`analysis_part`) and the unedited model."""
     from deltaedit.eval.analysis import drift, greedy, last_hidden, plot_tsne, tsne_pairs
 
     model, tok = load(model_path, load_spec)
     with work_timer():
         records = load_records(records_path, dataset, on_invalid="skip")
-        by_id = {r.request.case_id: r for r in records}
         prompts = [r.request.filled for r in records[:n_prompts]]
-        ckpts = {method: read_checkpoint(d) for method, d in ckpt_dirs.items()}
-        cases = [by_id[c] for c in next(iter(ckpts.values()))[1][:n_cases]]
+        cases = analysis_cases(records_path, dataset, pool, n_cases, order_seed)
         base = last_hidden(model, tok, prompts)
         gens = {"unedited": [greedy(model, tok, c.request.filled) for c in cases]}
         edited, stats = {}, {}
-        for method, (deltas, edited_ids, _) in ckpts.items():
-            with applied(model, deltas):
-                edited[method] = last_hidden(model, tok, prompts)
-                gens[method] = [greedy(model, tok, c.request.filled) for c in cases]
-            stats[method] = {"median_relative_drift": drift(base, edited[method]), "n_edits": len(edited_ids)}
+        for method, path in parts.items():
+            with np.load(path) as part:
+                if part["hidden"].shape != tuple(base.shape) or len(part["generations"]) != len(cases):
+                    raise ValueError(f"{path}: {part['hidden'].shape[0]} prompts and {len(part['generations'])} "
+                                     f"cases, not the {len(prompts)} and {len(cases)} of this analysis")
+                edited[method] = torch.from_numpy(part["hidden"])
+                gens[method] = [str(g) for g in part["generations"]]
+                n_edits = int(part["n_edits"])
+            stats[method] = {"median_relative_drift": drift(base, edited[method]), "n_edits": n_edits}
             log.info("%s: median relative drift %.4f", method, stats[method]["median_relative_drift"])
         plot_tsne(tsne_pairs(base, edited), len(prompts), f"{Path(model_path).name} / {dataset}: last-token "
                   f"representations of {len(prompts)} factual prompts", out_figure)

@@ -22,6 +22,7 @@ from deltaedit.workflow.placement import PUBLISHED, Placement, placement_plan, p
 
 PAPER_MODEL = {"gpt2": "gpt2-xl", "llama": "llama3-8b"}     # the paper's model of each fact-world architecture
 OFFLINE_CORPUS = "resources/corpus/offline.txt"              # rule offline_corpus (stats corpus: offline)
+ANALYSIS_PART = "results/analysis/{model}/{dataset}/{method}.npz"  # a run's part of rule analysis (rule score_run)
 
 
 def _typed(value):
@@ -89,6 +90,8 @@ class Plan:
         self.long_ckpts = sorted(set(self.ckpts) | set(self.long["checkpoints"])) if self.long else self.ckpts
         self.n_max = self.long_ckpts[-1]          # the most edits of any run: every run draws from these records
         self.eta = config.get("eta_sweep") or {"etas": []}
+        # the edit and scoring rules are left out: their files are inputs that exist (docs/workflow.md)
+        self.from_scores: bool = config.get("from_scores", False)
         self._hparams: dict = {}
         self._placement: dict = {}
         self.check()
@@ -303,6 +306,21 @@ class Plan:
             return []
         return (self.per_run_files("results/general/{model}/{dataset}/{method}/{n}.json")
                 + [f"results/general/{m}/{d}/unedited.json" for m in self.models for d in self.datasets])
+
+    def analysis_spec(self) -> dict:
+        """What rule analysis shows (Figures 4b/8, Tables 4-5) and every scoring job contributes: each run at the
+        last of the common checkpoints, `n_prompts` factual prompts, `n_cases` facts in the config's edit order."""
+        a = self.config["analysis"]
+        return {"n": self.ckpts[-1], "n_prompts": a["n_prompts"], "n_cases": a["n_cases"],
+                "order_seed": self.config["order_seed"]}
+
+    def run_outputs(self) -> list[str]:
+        """What the edit and scoring rules write and the later rules read (not the checkpoints' deltas): with
+        `from_scores` these must exist."""
+        parts = [ANALYSIS_PART.format(model=m, dataset=d, method=r)
+                 for m in self.models for d in self.datasets for r in self.all_methods]
+        general = [f for f in self.general_files() if not f.endswith("/unedited.json")]   # rule general_unedited stays
+        return self.score_files() + self.edit_logs() + general + parts + self.eta_score_files()
 
     def eta_score_files(self) -> list[str]:
         e = self.eta

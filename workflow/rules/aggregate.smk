@@ -115,8 +115,7 @@ rule analysis:
     input:
         model=model_dir,
         records=records_file,
-        deltas=expand("results/edits/{{model}}/{{dataset}}/{method}/ckpt_{n}/deltas.safetensors",
-                      method=PLAN.all_methods, n=PLAN.ckpts[-1]),
+        parts=expand(ANALYSIS_PART, model="{model}", dataset="{dataset}", method=PLAN.all_methods),
     output:
         figure=report("results/figures/tsne/{model}_{dataset}.png", caption="../report/tsne.rst",
                       category="Figures", subcategory="t-SNE"),
@@ -127,8 +126,8 @@ rule analysis:
         model=model_ref,
         load=load_spec("analysis"),   # dtype, fp32 layers, GPUs (docs/precision.md)
         methods=PLAN.all_methods,
-        n_prompts=CFG["analysis"]["n_prompts"],
-        n_cases=CFG["analysis"]["n_cases"],
+        spec=PLAN.analysis_spec(),
+        pool=PLAN.n_max,
     log:
         "logs/analysis/{model}_{dataset}.log",
     benchmark:

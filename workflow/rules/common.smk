@@ -1,12 +1,20 @@
 # What Snakemake needs from the run plan (deltaedit.workflow.plan, unit-tested without Snakemake): the plan
 # itself, wildcard constraints, and input functions that look a job's files up by its wildcards.
+from pathlib import Path
+
 from deltaedit.core.templates import HUB_TEMPLATE_WORDS
-from deltaedit.workflow.plan import OFFLINE_CORPUS, Plan, load_config
+from deltaedit.workflow.plan import ANALYSIS_PART, OFFLINE_CORPUS, Plan, load_config
 
 # The preset overlaid with config.yaml / --config, checked against workflow/schemas/config.schema.yaml; a bad
 # key, type, method or hparams value stops here, before any job runs, naming the culprit.
 PLAN = Plan(load_config(config, workflow.basedir))
 CFG = PLAN.config
+
+# config from_scores: no edit or scoring job runs, so every file they would write must be here already
+_missing = [f for f in PLAN.run_outputs() if not Path(f).exists()] if PLAN.from_scores else []
+if _missing:
+    raise ValueError(f"from_scores: {len(_missing)} files of the runs are missing, first {_missing[:3]}; "
+                     "run their runs first (docs/workflow.md#a-study-in-pieces)")
 
 
 wildcard_constraints:
@@ -63,3 +71,8 @@ def load_spec(rule):
 
 def gpus(rule):
     return lambda wc: PLAN.placement(wc.model, rule).n_gpus
+
+
+def analysis_spec(wc, output):
+    """A scoring job's part of rule analysis (deltaedit.workflow.jobs.analysis_part); None where it writes none."""
+    return {**PLAN.analysis_spec(), "out": output.analysis} if "analysis" in output.keys() else None

@@ -21,40 +21,47 @@ rule reference_predictions:
 # One job per run scores all its checkpoints (docs/workflow.md): the model, records and lm-eval are set up
 # once per run instead of once per checkpoint — CounterFact/ZsRE metrics, noise_E and k^T beta, and the
 # general capability (the paper, §5, Figures 3 and 7: lm-eval on the base model plus each checkpoint's deltas).
-rule score_run:
-    input:
-        model=model_dir,
-        records=records_file,
-        reference="resources/reference/{model}/{dataset}.json",
-        deltas=run_deltas,
-    output:
-        scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.ckpts),
-        general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.ckpts),
-    params:
-        model=model_ref,
-        load=load_spec("score_run"),   # dtype, fp32 layers, GPUs (docs/precision.md)
-        general=CFG["general"],
-        n_run=PLAN.n_max,
-    log:
-        "logs/score_run/{model}_{dataset}_{method}.log",
-    benchmark:
-        "benchmarks/score_run/{model}_{dataset}_{method}.tsv"
-    threads: 1   # small jobs: on a laptop two run side by side
-    resources:
-        gpu=gpus("score_run"),
-    script:
-        "../scripts/score_run.py"
+if not PLAN.from_scores:   # a study assembled from score files made earlier (config from_scores)
 
-
-if PLAN.long:
-    use rule score_run as score_run_long with:
+    rule score_run:
+        input:
+            model=model_dir,
+            records=records_file,
+            reference="resources/reference/{model}/{dataset}.json",
+            deltas=run_deltas,
         output:
-            scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.long_ckpts),
-            general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.long_ckpts),
-        wildcard_constraints:
-            **PLAN.long_constraints(),
+            scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.ckpts),
+            general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.ckpts),
+            analysis=ANALYSIS_PART,
+        params:
+            model=model_ref,
+            load=load_spec("score_run"),   # dtype, fp32 layers, GPUs (docs/precision.md)
+            general=CFG["general"],
+            n_run=PLAN.n_max,
+            # the run's part of rule analysis at its checkpoint: the analysis then needs no run's deltas, so runs
+            # scored in earlier sessions are not edited again (docs/workflow.md#a-study-in-pieces)
+            analysis=analysis_spec,
+        log:
+            "logs/score_run/{model}_{dataset}_{method}.log",
+        benchmark:
+            "benchmarks/score_run/{model}_{dataset}_{method}.tsv"
+        threads: 1   # small jobs: on a laptop two run side by side
+        resources:
+            gpu=gpus("score_run"),
+        script:
+            "../scripts/score_run.py"
 
-    ruleorder: score_run_long > score_run
+
+    if PLAN.long:
+        use rule score_run as score_run_long with:
+            output:
+                scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.long_ckpts),
+                general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.long_ckpts),
+                analysis=ANALYSIS_PART,
+            wildcard_constraints:
+                **PLAN.long_constraints(),
+
+        ruleorder: score_run_long > score_run
 
 
 rule general_unedited:

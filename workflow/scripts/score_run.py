@@ -4,7 +4,7 @@ from deltaedit.logs import start_job
 from deltaedit.workflow.jobs import score_job
 
 start_job(snakemake.log[0], snakemake.threads)
-i, out = snakemake.input, snakemake.output
-score_job(snakemake.params.model, i.records, snakemake.wildcards.dataset, [str(Path(d).parent) for d in i.deltas],
-          i.reference, list(out.scores), snakemake.params.general, snakemake.params.n_run,
-          list(out.general) if "general" in out.keys() else None, load_spec=snakemake.params.load)
+i, out, p = snakemake.input, snakemake.output, snakemake.params
+score_job(p.model, i.records, snakemake.wildcards.dataset, [str(Path(d).parent) for d in i.deltas],
+          i.reference, list(out.scores), p.general, p.n_run,
+          list(out.general) if "general" in out.keys() else None, load_spec=p.load, analysis=p.analysis)
