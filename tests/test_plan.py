@@ -94,6 +94,11 @@ def test_smollm2_preset_plans_the_builtin_model_local_data_and_the_offline_corpu
     assert set(p.runs) >= {"ft", "rome", "memit", "prune", "rect", "alphaedit", "deltaedit", "deltaedit-code", "nas", "encore"}
     assert p.checkpoints(m, "counterfact", "nas")[-1] == p.checkpoints(m, "counterfact", "encore")[-1] == 420
     assert any("train split" in d for d in p.summary()["datasets"])
+    # the protocol's three orders are CounterFact's: zsRE runs in file order only (order_replicas.datasets)
+    assert p.runs_on("counterfact") == p.all_methods and "memit-o1" not in p.runs_on("zsre")
+    zsre = [f for f in p.score_files() + p.edit_logs() + p.run_outputs() + p.benchmark_files() if "zsre" in f]
+    assert zsre and not [f for f in zsre if "-o1" in f or "-o2" in f]
+    assert len([f for f in p.score_files() if "/zsre/" in f]) == 11 * 5     # 9 methods, a variant, noedit; 5 checkpoints
     assert p.claims_protocol == "v2" and plan().claims_protocol == "v1"     # paired verdicts on the real model
     short = Plan(load_config({"preset": "smollm2-short"}, ROOT))   # extends smollm2: its own keys replace the parent's
     assert short.ckpts == [2] and short.n_max == 3 and short.data_source("zsre") == p.data_source("zsre")
@@ -123,6 +128,8 @@ def test_a_preset_that_extends_itself_is_refused(tmp_path):
     ({"variants": {"alphaedit-x": {"method": "alphaedit", "overrides": {"L2": "big"}}}}, "L2"),
     ({"variants": {"alphaedit-x": {"method": "alphaedit", "overrides": {}}}}, "overrides nothing"),
     ({"order_replicas": {"runs": ["memit"], "seeds": [0]}}, "order_replicas.seeds"),
+    ({"datasets": ["counterfact"], "order_replicas": {"runs": ["memit"], "seeds": [1], "datasets": ["zsre"]}},
+     "order_replicas.datasets"),
     ({"claims_protocol": "v3"}, "claims_protocol"),
 ])
 def test_a_bad_config_raises_one_error_naming_the_culprit(given, culprit):

@@ -145,7 +145,7 @@ def score_job(model_path: str, records_path: str, dataset: str, ckpt_dirs: list[
     if reference_json and dataset == "counterfact":
         reference = {int(k): v for k, v in json.loads(Path(reference_json).read_text()).items()}
     specs = general_specs(all_records, general, n_run) if general_jsons else []
-    cases = analysis and analysis_cases(records_path, dataset, n_run, analysis["n_cases"], analysis["order_seed"])
+    cases = analysis_cases(records_path, dataset, n_run, analysis["n_cases"], analysis["order_seed"]) if analysis else None
     metrics = CF_METRICS if dataset == "counterfact" else ZSRE_METRICS
     with work_timer():
         for i, (ckpt_dir, out_json) in enumerate(zip(ckpt_dirs, out_jsons)):

@@ -83,6 +83,7 @@ class Plan:
         # the same run in other edit orders: "<run>-o<seed>"; a run the config does not run has no replicas
         self.replicas = {f"{run}-o{seed}": (run, seed) for run in self.order_runs
                          if run in self.methods + list(self.variants) for seed in self.order_seeds}
+        self.replica_datasets: list[str] = orders.get("datasets", self.datasets)   # where the replicas run
         self.runs = self.methods + list(self.variants) + list(self.replicas)   # what rule edit_run runs
         self.all_methods = self.runs + sorted(self.external)                  # what scoring and tables see
         self.ckpts = sorted(config["checkpoints"])
@@ -123,6 +124,9 @@ class Plan:
             unused = sorted(set(listed) - set(self.runs))
             if unused:   # not an error: a --config that drops a method or variant drops its long run / replicas too
                 print(f"{key}: {unused} are not among the runs of this config; nothing for them", file=sys.stderr)
+        if set(self.replica_datasets) - set(self.datasets):
+            raise ValueError(f"order_replicas.datasets: {sorted(set(self.replica_datasets) - set(self.datasets))} "
+                             f"are not among the datasets {self.datasets}")
         if self.config["order_seed"] in self.order_seeds:
             raise ValueError(f"order_replicas.seeds: {self.config['order_seed']} is the order_seed of the runs themselves")
 
@@ -153,6 +157,12 @@ class Plan:
             self._hparams[run, model] = load_hparams(self.base_method(run), self.models[model]["hparams"],
                                                      self.overrides(run, model))
         return self._hparams[run, model]
+
+    def runs_on(self, dataset: str, runs: list[str] | None = None) -> list[str]:
+        """`runs` (default every run and external method) that run on `dataset`: order replicas only on
+        config order_replicas.datasets."""
+        runs = self.all_methods if runs is None else runs
+        return [r for r in runs if r not in self.replicas or dataset in self.replica_datasets]
 
     def is_long(self, model: str, dataset: str, run: str) -> bool:
         """A run the config runs and long_runs lists (order replicas of a long run are long too)."""
@@ -287,7 +297,7 @@ class Plan:
     def per_run_files(self, pattern: str) -> list[str]:
         """`pattern` ({model}, {dataset}, {method}, {n}) for every checkpoint of every run."""
         return [pattern.format(model=model, dataset=dataset, method=method, n=n)
-                for model in self.models for dataset in self.datasets for method in self.all_methods
+                for model in self.models for dataset in self.datasets for method in self.runs_on(dataset)
                 for n in self.checkpoints(model, dataset, method)]
 
     def run_deltas(self, model: str, dataset: str, run: str) -> list[str]:
@@ -298,7 +308,8 @@ class Plan:
         return self.per_run_files("results/scores/{model}/{dataset}/{method}/{n}.json")
 
     def edit_logs(self) -> list[str]:
-        return [f"results/edits/{m}/{d}/{r}/edits.jsonl" for m in self.models for d in self.datasets for r in self.runs]
+        return [f"results/edits/{m}/{d}/{r}/edits.jsonl" for m in self.models for d in self.datasets
+                for r in self.runs_on(d, self.runs)]
 
     def general_files(self) -> list[str]:
         """lm-eval results per checkpoint plus the unedited model's (the reference of Figure 7)."""
@@ -318,7 +329,7 @@ class Plan:
         """What the edit and scoring rules write and the later rules read (not the checkpoints' deltas): with
         `from_scores` these must exist."""
         parts = [ANALYSIS_PART.format(model=m, dataset=d, method=r)
-                 for m in self.models for d in self.datasets for r in self.all_methods]
+                 for m in self.models for d in self.datasets for r in self.runs_on(d)]
         general = [f for f in self.general_files() if not f.endswith("/unedited.json")]   # rule general_unedited stays
         return self.score_files() + self.edit_logs() + general + parts + self.eta_score_files()
 
@@ -372,14 +383,15 @@ class Plan:
         """The benchmark file of every benchmarked job of the DAG (rule costs reads those that exist).
         key_stats has none: Snakemake's between-workflow cache (`cache:`) excludes a benchmark file."""
         md = [f"{m}_{d}" for m in self.models for d in self.datasets]
+        runs = [(f"{m}_{d}", r) for m in self.models for d in self.datasets for r in self.runs_on(d)]
         files = [] if not self.world else (
             [f"benchmarks/factworld_files/{self.world}.tsv"]
             + [f"benchmarks/{rule}/{self.world}_{a}.tsv" for rule in ("factworld_pretrain", "factworld_check")
                for a in self.archs])
         files += [f"benchmarks/context_templates/{m}_{t}.tsv" for m in self.models for t in self.template_sets()]
         files += [f"benchmarks/{rule}/{x}.tsv" for rule in ("reference_predictions", "analysis") for x in md]
-        files += [f"benchmarks/edit_run/{x}_{r}.tsv" for x in md for r in self.runs]
-        files += [f"benchmarks/score_run/{x}_{r}.tsv" for x in md for r in self.all_methods]
+        files += [f"benchmarks/edit_run/{x}_{r}.tsv" for x, r in runs if r in self.runs]
+        files += [f"benchmarks/score_run/{x}_{r}.tsv" for x, r in runs]
         files += [f"benchmarks/{rule}/all.tsv" for rule in ("make_tables", "plot_figures", "report_front")]
         files += ["benchmarks/claims/all.tsv"] if self.claims else []
         if self.general_files():

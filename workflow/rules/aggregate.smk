@@ -115,7 +115,7 @@ rule analysis:
     input:
         model=model_dir,
         records=records_file,
-        parts=expand(ANALYSIS_PART, model="{model}", dataset="{dataset}", method=PLAN.all_methods),
+        parts=lambda wc: [ANALYSIS_PART.format(model=wc.model, dataset=wc.dataset, method=r) for r in PLAN.runs_on(wc.dataset)],
     output:
         figure=report("results/figures/tsne/{model}_{dataset}.png", caption="../report/tsne.rst",
                       category="Figures", subcategory="t-SNE"),
@@ -125,7 +125,7 @@ rule analysis:
     params:
         model=model_ref,
         load=load_spec("analysis"),   # dtype, fp32 layers, GPUs (docs/precision.md)
-        methods=PLAN.all_methods,
+        methods=lambda wc: PLAN.runs_on(wc.dataset),
         spec=PLAN.analysis_spec(),
         pool=PLAN.n_max,
     log:
