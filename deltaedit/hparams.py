@@ -8,6 +8,7 @@ paths, devices or paths on disk (those live in the adapters and the caller's arg
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, fields
@@ -20,6 +21,21 @@ HPARAMS_DIR = Path(__file__).parent / "hparams"
 
 class HParamsError(ValueError):
     pass
+
+
+class _CommandLineLoader(yaml.SafeLoader):
+    """YAML with 5e-4 read as a float (YAML 1.2's rule), for values typed on a command line."""
+
+
+_CommandLineLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+                                         list("-+.0123456789"))
+
+
+def parse_value(text: str):
+    """A value given on a command line (`--grid lr=5e-4,5e-5`, `--methods deltaedit:eta=2`), read as YAML,
+    except that an exponent without a dot is a number: YAML 1.1 reads 5e-4 as text, no one typing it means
+    that. The hparams files stay strict YAML (module docstring)."""
+    return yaml.load(text, Loader=_CommandLineLoader)
 
 
 def _check(value, tp, where: str):

@@ -71,6 +71,7 @@ def test_a_method_may_carry_overrides_and_its_series_file_is_a_plain_name():
     from deltaedit.study.bench import method_spec, series_file
     assert method_spec("memit") == ("memit", {})
     assert method_spec("deltaedit:trigger=code,eta=2") == ("deltaedit", {"trigger": "code", "eta": 2})
+    assert method_spec("alphaedit:L2=1e1") == ("alphaedit", {"L2": 10.0})
     assert series_file("deltaedit:trigger=code") == "bench_deltaedit_trigger-code.json"
     with pytest.raises(ValueError, match="key=value"):
         method_spec("deltaedit:trigger")

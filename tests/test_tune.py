@@ -18,6 +18,10 @@ def test_grid_is_the_product_in_the_given_order_with_typed_values():
     assert parse_grid(["layers=[0, 1],[1,2]"]) == {"layers": [[0, 1], [1, 2]]}
     with pytest.raises(ValueError, match="layers"):
         parse_grid(["layers=[0,1"])
+    # an exponent without a dot is the number it means (YAML 1.1 alone reads "5e-4" as text: FT's step-1 grid)
+    lrs = parse_grid(["lr=5e-4,5E-5,5.0e-3,+1e2"])["lr"]
+    assert lrs == [5e-4, 5e-5, 5e-3, 100.0] and all(type(x) is float for x in lrs)
+    assert parse_grid(["trigger=5e,e5,code"]) == {"trigger": ["5e", "e5", "code"]}
 
 
 def test_the_slice_must_fit_and_stay_outside_the_scored_records():

@@ -41,6 +41,7 @@ from pathlib import Path
 import torch
 
 from deltaedit.api import load_hparams
+from deltaedit.hparams import parse_value
 from deltaedit.data import load_counterfact
 from deltaedit.factworld.edit_check import world_context
 from deltaedit.methods import get_method, list_methods
@@ -86,13 +87,11 @@ def summarise(method: str, log: list[dict]) -> dict:
 
 def method_spec(spec: str) -> tuple[str, dict]:
     """"deltaedit:trigger=code,eta=2" -> ("deltaedit", {"trigger": "code", "eta": 2}); a plain name has none."""
-    import yaml
-
     name, _, rest = spec.partition(":")
     pairs = [kv.split("=", 1) for kv in rest.split(",") if kv]
     if any(len(p) != 2 for p in pairs):
         raise ValueError(f"method {spec!r}: overrides are key=value[,key=value...]")
-    return name, {k: yaml.safe_load(v) for k, v in pairs}
+    return name, {k: parse_value(v) for k, v in pairs}
 
 
 def series_file(method: str) -> str:

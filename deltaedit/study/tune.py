@@ -25,6 +25,7 @@ from deltaedit.core.values import optimise_value
 from deltaedit.data import write_json
 from deltaedit.eval.metrics import CF_TEACHER_FORCED, counterfact_scores, unedited_predictions
 from deltaedit.eval.summary import summarize
+from deltaedit.hparams import parse_value
 from deltaedit.methods import get_method
 from deltaedit.models import adapter_for, applied, bias_key, get_module, restore, snapshot
 from deltaedit.runner import RunSettings, read_checkpoint, run_sequential
@@ -44,7 +45,7 @@ def parse_grid(items: list[str]) -> dict[str, list]:
         if not sep or not key or not values:
             raise ValueError(f"--grid {item!r}: expected key=value[,value...]")
         try:
-            grid[key] = yaml.safe_load(f"[{values}]")
+            grid[key] = parse_value(f"[{values}]")
         except yaml.YAMLError as err:
             raise ValueError(f"--grid {item!r}: the values are not YAML ({err.problem})") from None
     return grid
