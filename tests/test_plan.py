@@ -144,4 +144,6 @@ def test_nested_values_given_as_text_are_read_typed():
              variants={"alphaedit-big": {"method": "alphaedit", "overrides": {"L2": "50.0"}}})
     assert p.long_ckpts == [2, 4, 9] and p.hparams("alphaedit-big", "factworld-tiny-gpt2").L2 == 50.0
     assert plan(checkpoints=["2", "4"]).ckpts == [2, 4]          # the README's --config checkpoints='[2,4]'
+    tiny = plan(variants={"alphaedit-e": {"method": "alphaedit", "overrides": {"L2": "5e-1"}}})   # as tune --grid reads it
+    assert tiny.hparams("alphaedit-e", "factworld-tiny-gpt2").L2 == 0.5
     assert plan(methods=["memit"]).methods == ["memit"]

@@ -17,6 +17,7 @@ import yaml
 
 from deltaedit.api import load_hparams
 from deltaedit.core.templates import template_set_name
+from deltaedit.hparams import parse_value
 from deltaedit.methods import get_method, load_method_modules
 from deltaedit.workflow.placement import PUBLISHED, Placement, placement_plan, published_sizes
 
@@ -27,12 +28,13 @@ ANALYSIS_PART = "results/analysis/{model}/{dataset}/{method}.npz"  # a run's par
 
 def _typed(value):
     """Values nested in a --config key (a list, a mapping) reach Snakemake as text ("9", "50.0": it reads them
-    with YAML's base loader); read them as YAML, as a preset file's are. Top-level values Snakemake types."""
+    with YAML's base loader); read them as command-line values (`hparams.parse_value`: 5e-4 is a number).
+    Top-level values Snakemake types."""
     if isinstance(value, dict):
-        return {k: _typed(v) if isinstance(v, (dict, list)) else yaml.safe_load(v) if isinstance(v, str) else v
+        return {k: _typed(v) if isinstance(v, (dict, list)) else parse_value(v) if isinstance(v, str) else v
                 for k, v in value.items()}
     if isinstance(value, list):
-        return [_typed(v) if isinstance(v, (dict, list)) else yaml.safe_load(v) if isinstance(v, str) else v
+        return [_typed(v) if isinstance(v, (dict, list)) else parse_value(v) if isinstance(v, str) else v
                 for v in value]
     return value
 
