@@ -47,7 +47,8 @@ def test_smoke_runs_variants_replicas_and_long_runs():
     assert p.checkpoints(m, cf, "memit") == [2, 4, 6] and p.checkpoints(m, cf, "memit-o1") == [2, 4, 6]
     assert p.checkpoints(m, cf, "alphaedit") == [2, 4] and p.checkpoints(m, "zsre", "memit") == [2, 4]
     assert p.run_deltas(m, cf, "memit")[-1] == f"results/edits/{m}/{cf}/memit/ckpt_6/deltas.safetensors"
-    assert p.long_constraints() == {"model": m, "dataset": cf, "method": "memit|deltaedit-code|memit-o1"}
+    assert p.long_constraints() == {"model": r"factworld\-tiny\-gpt2", "dataset": cf,
+                                    "method": r"memit|deltaedit\-code|memit\-o1"}
     assert p.n_max == 6
     # 2 datasets x 6 methods x 2 checkpoints, plus the 3 long runs' third checkpoint
     assert len(p.score_files()) == 2 * 6 * 2 + 3
@@ -104,6 +105,28 @@ def test_smollm2_preset_plans_the_builtin_model_local_data_and_the_offline_corpu
     assert short.ckpts == [2] and short.n_max == 3 and short.data_source("zsre") == p.data_source("zsre")
 
 
+def test_general_capability_runs_on_the_runs_and_datasets_the_config_names():
+    import re
+    p = Plan(load_config({"preset": "smollm2"}, ROOT))     # Fig. 3's four runs, file order, CounterFact
+    m, cf = "smollm2-135m", "counterfact"
+    runs = ["memit", "alphaedit", "deltaedit", "deltaedit-code"]
+    assert p.general_files() == [f"results/general/{m}/{cf}/{r}/{n}.json" for r in runs for n in (13, 26, 52, 105, 210, 420)
+                                 ] + [f"results/general/{m}/{cf}/unedited.json"]
+    assert p.general_pairs() == [(m, cf)] and f"benchmarks/general_unedited/{m}_zsre.tsv" not in p.benchmark_files()
+    assert not [f for f in p.run_outputs() if f.startswith("results/general/") and "/zsre/" in f]
+    # the constraints of rule score_run_general match exactly these runs: not a replica, not zsRE, not a prefix
+    c = p.general_constraints(long=True)
+    assert [r for r in p.runs if re.fullmatch(c["method"], r)] == runs and not re.fullmatch(c["dataset"], "zsre")
+    smoke = plan()                                          # every run but the order replica, both datasets
+    assert smoke.has_general("zsre", "noedit") and not smoke.has_general("counterfact", "memit-o1")
+    assert [f for f in smoke.general_files() if "/memit-o1/" in f] == [] and len(smoke.general_pairs()) == 2
+    everything = plan(general={"tasks": ["world_facts"]})   # the default: every run on every dataset
+    assert everything.general_runs == everything.all_methods and everything.general_datasets == everything.datasets
+    nothing = plan(general={"tasks": []})                   # no task: no run and no unedited evaluation either
+    assert nothing.general_files() == [] and nothing.general_constraints()["method"] == "(?!)"
+    assert "benchmarks/general_report/all.tsv" not in nothing.benchmark_files()
+
+
 @pytest.mark.parametrize("corpus,inputs,ref", [("wikipedia", [], "wikipedia"), ("self", [], "self"),
                                                ("texts/c0.txt", ["texts/c0.txt"], "texts/c0.txt")])
 def test_the_corpus_setting_of_pretrained_models(corpus, inputs, ref):
@@ -131,6 +154,7 @@ def test_a_preset_that_extends_itself_is_refused(tmp_path):
     ({"datasets": ["counterfact"], "order_replicas": {"runs": ["memit"], "seeds": [1], "datasets": ["zsre"]}},
      "order_replicas.datasets"),
     ({"claims_protocol": "v3"}, "claims_protocol"),
+    ({"datasets": ["counterfact"], "general": {"tasks": ["world_facts"], "datasets": ["zsre"]}}, "general.datasets"),
 ])
 def test_a_bad_config_raises_one_error_naming_the_culprit(given, culprit):
     with pytest.raises((ValueError, KeyError)) as e:

@@ -8,6 +8,7 @@ reads no wildcards and knows no Snakemake object, so it is tested without runnin
 """
 from __future__ import annotations
 
+import re
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -66,6 +67,11 @@ def load_config(given: dict, root: str | Path) -> dict:
     return merged
 
 
+def _one_of(names: list[str]) -> str:
+    """A wildcard constraint matching exactly `names` (none: a pattern that matches nothing)."""
+    return "|".join(map(re.escape, names)) or "(?!)"
+
+
 class Plan:
     """Every run, checkpoint, file and resource of one validated config."""
 
@@ -93,6 +99,9 @@ class Plan:
         self.long_ckpts = sorted(set(self.ckpts) | set(self.long["checkpoints"])) if self.long else self.ckpts
         self.n_max = self.long_ckpts[-1]          # the most edits of any run: every run draws from these records
         self.eta = config.get("eta_sweep") or {"etas": []}
+        general = config["general"]   # which runs on which datasets get lm-eval (default: all of them)
+        self.general_runs: list[str] = general.get("runs", self.all_methods) if general["tasks"] else []
+        self.general_datasets: list[str] = general.get("datasets", self.datasets)
         # the edit and scoring rules are left out: their files are inputs that exist (docs/workflow.md)
         self.from_scores: bool = config.get("from_scores", False)
         self._hparams: dict = {}
@@ -121,14 +130,16 @@ class Plan:
         for run in self.runs:
             for model in self.models:
                 self.hparams(run, model)
-        for key, listed in (("long_runs.methods", (self.long or {}).get("methods", [])),
-                            ("order_replicas.runs", self.order_runs)):
-            unused = sorted(set(listed) - set(self.runs))
+        for key, listed, runs in (("long_runs.methods", (self.long or {}).get("methods", []), self.runs),
+                                  ("order_replicas.runs", self.order_runs, self.runs),
+                                  ("general.runs", self.general_runs, self.all_methods)):
+            unused = sorted(set(listed) - set(runs))
             if unused:   # not an error: a --config that drops a method or variant drops its long run / replicas too
                 print(f"{key}: {unused} are not among the runs of this config; nothing for them", file=sys.stderr)
-        if set(self.replica_datasets) - set(self.datasets):
-            raise ValueError(f"order_replicas.datasets: {sorted(set(self.replica_datasets) - set(self.datasets))} "
-                             f"are not among the datasets {self.datasets}")
+        for key, listed in (("order_replicas.datasets", self.replica_datasets),
+                            ("general.datasets", self.general_datasets)):
+            if set(listed) - set(self.datasets):
+                raise ValueError(f"{key}: {sorted(set(listed) - set(self.datasets))} are not among the datasets {self.datasets}")
         if self.config["order_seed"] in self.order_seeds:
             raise ValueError(f"order_replicas.seeds: {self.config['order_seed']} is the order_seed of the runs themselves")
 
@@ -175,11 +186,24 @@ class Plan:
     def checkpoints(self, model: str, dataset: str, run: str) -> list[int]:
         return self.long_ckpts if self.is_long(model, dataset, run) else self.ckpts
 
+    def has_general(self, dataset: str, run: str) -> bool:
+        """lm-eval runs on every checkpoint of this run (config general: tasks, and its runs and datasets)."""
+        return run in self.general_runs and dataset in self.general_datasets
+
     def long_constraints(self) -> dict:
         """Wildcard constraints that match exactly the long runs (the `use rule ... with:` of edit/eval)."""
-        runs = [m for m in self.runs if self.replica_of(m) in self.long["methods"]] or ["(?!)"]   # matches nothing
-        return {"model": "|".join(self.long["models"]), "dataset": "|".join(self.long["datasets"]),
-                "method": "|".join(runs)}
+        runs = [m for m in self.runs if self.replica_of(m) in self.long["methods"]]
+        return {"model": _one_of(self.long["models"]), "dataset": _one_of(self.long["datasets"]), "method": _one_of(runs)}
+
+    def general_constraints(self, long: bool = False) -> dict:
+        """Wildcard constraints that match exactly the runs scored with general capability (rule
+        score_run_general), and of those the long runs (`long`)."""
+        if not long:
+            return {"dataset": _one_of(self.general_datasets), "method": _one_of(self.general_runs)}
+        lc = self.long_constraints()
+        runs = [r for r in self.general_runs if re.fullmatch(lc["method"], r)]
+        return {**lc, "dataset": _one_of([d for d in self.general_datasets if d in self.long["datasets"]]),
+                "method": _one_of(runs)}
 
     def _model_runs(self, model: str) -> list:
         """(method object, hparams) of every run on `model`, the η sweep's DeltaEdit included."""
@@ -296,11 +320,12 @@ class Plan:
                 "max_memory_gib": round(p.max_memory_gib, 1)}
 
     # --- files of every stage -----------------------------------------------------------------------------
-    def per_run_files(self, pattern: str) -> list[str]:
-        """`pattern` ({model}, {dataset}, {method}, {n}) for every checkpoint of every run."""
+    def per_run_files(self, pattern: str, general: bool = False) -> list[str]:
+        """`pattern` ({model}, {dataset}, {method}, {n}) for every checkpoint of every run (`general`: of every
+        run with general capability)."""
         return [pattern.format(model=model, dataset=dataset, method=method, n=n)
                 for model in self.models for dataset in self.datasets for method in self.runs_on(dataset)
-                for n in self.checkpoints(model, dataset, method)]
+                if not general or self.has_general(dataset, method) for n in self.checkpoints(model, dataset, method)]
 
     def run_deltas(self, model: str, dataset: str, run: str) -> list[str]:
         return [f"results/edits/{model}/{dataset}/{run}/ckpt_{n}/deltas.safetensors"
@@ -314,11 +339,14 @@ class Plan:
                 for r in self.runs_on(d, self.runs)]
 
     def general_files(self) -> list[str]:
-        """lm-eval results per checkpoint plus the unedited model's (the reference of Figure 7)."""
-        if not self.config["general"]["tasks"]:
-            return []
-        return (self.per_run_files("results/general/{model}/{dataset}/{method}/{n}.json")
-                + [f"results/general/{m}/{d}/unedited.json" for m in self.models for d in self.datasets])
+        """lm-eval results per checkpoint of the runs config general names, plus the unedited model's on their
+        datasets (the reference of Figure 7)."""
+        return (self.per_run_files("results/general/{model}/{dataset}/{method}/{n}.json", general=True)
+                + [f"results/general/{m}/{d}/unedited.json" for m, d in self.general_pairs()])
+
+    def general_pairs(self) -> list[tuple[str, str]]:
+        """(model, dataset) of every run with general capability: rule general_unedited's jobs."""
+        return [(m, d) for m in self.models for d in self.datasets if any(self.has_general(d, r) for r in self.runs_on(d))]
 
     def analysis_spec(self) -> dict:
         """What rule analysis shows (Figures 4b/8, Tables 4-5) and every scoring job contributes: each run at the
@@ -396,8 +424,9 @@ class Plan:
         files += [f"benchmarks/score_run/{x}_{r}.tsv" for x, r in runs]
         files += [f"benchmarks/{rule}/all.tsv" for rule in ("make_tables", "plot_figures", "report_front")]
         files += ["benchmarks/claims/all.tsv"] if self.claims else []
-        if self.general_files():
-            files += [f"benchmarks/general_unedited/{x}.tsv" for x in md] + ["benchmarks/general_report/all.tsv"]
+        if self.general_pairs():
+            files += [f"benchmarks/general_unedited/{m}_{d}.tsv" for m, d in self.general_pairs()]
+            files += ["benchmarks/general_report/all.tsv"]
         if self.eta["etas"]:
             e, n = self.eta, self.ckpts[-1]
             files += [f"benchmarks/{rule}/{e['model']}_{e['dataset']}_{eta}_{n}.tsv"

@@ -19,8 +19,10 @@ rule reference_predictions:
 
 
 # One job per run scores all its checkpoints (docs/workflow.md): the model, records and lm-eval are set up
-# once per run instead of once per checkpoint — CounterFact/ZsRE metrics, noise_E and k^T beta, and the
-# general capability (the paper, §5, Figures 3 and 7: lm-eval on the base model plus each checkpoint's deltas).
+# once per run instead of once per checkpoint — CounterFact/ZsRE metrics, noise_E and k^T beta, and, for the
+# runs config general names, the general capability (the paper, §5, Figures 3 and 7: lm-eval on the base model
+# plus each checkpoint's deltas). Snakemake fixes a rule's outputs, so the runs with general capability and the
+# long runs are `use rule ... with:` copies that add outputs, told apart by the plan's wildcard constraints.
 if not PLAN.from_scores:   # a study assembled from score files made earlier (config from_scores)
 
     rule score_run:
@@ -31,7 +33,6 @@ if not PLAN.from_scores:   # a study assembled from score files made earlier (co
             deltas=run_deltas,
         output:
             scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.ckpts),
-            general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.ckpts),
             analysis=ANALYSIS_PART,
         params:
             model=model_ref,
@@ -52,16 +53,35 @@ if not PLAN.from_scores:   # a study assembled from score files made earlier (co
             "../scripts/score_run.py"
 
 
-    if PLAN.long:
+    use rule score_run as score_run_general with:
+        output:
+            scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.ckpts),
+            general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.ckpts),
+            analysis=ANALYSIS_PART,
+        wildcard_constraints:
+            **PLAN.general_constraints(),
+
+    if not PLAN.long:
+        ruleorder: score_run_general > score_run
+
+    else:
         use rule score_run as score_run_long with:
+            output:
+                scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.long_ckpts),
+                analysis=ANALYSIS_PART,
+            wildcard_constraints:
+                **PLAN.long_constraints(),
+
+        use rule score_run as score_run_long_general with:
             output:
                 scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.long_ckpts),
                 general=expand("results/general/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.long_ckpts),
                 analysis=ANALYSIS_PART,
             wildcard_constraints:
-                **PLAN.long_constraints(),
+                **PLAN.general_constraints(long=True),
 
-        ruleorder: score_run_long > score_run
+        # the most specific rule that matches a run: long with general, general, long, neither
+        ruleorder: score_run_long_general > score_run_general > score_run_long > score_run
 
 
 rule general_unedited:
