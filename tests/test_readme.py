@@ -118,7 +118,7 @@ def test_the_real_model_commands_plan_as_printed():
         r = subprocess.run([str(Path(sys.executable).parent / "snakemake"), *shlex.split(line)[1:], "-n", "--forceall"],
                            cwd=README.parent, capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr[-3000:]
-        for rule in ("builtin_model", "local_data", "offline_corpus", "key_stats", "edit_run_long", "score_run",
+        for rule in ("builtin_model", "local_data", "offline_corpus", "key_stats", "edit_run_long", "score_run(_long)?(_general)?",
                      "general_unedited", "analysis", "eta_run", "claims", "report_front", "costs"):
             assert re.search(rf"^{rule}\s+\d+$", r.stdout, re.M), (line, rule)
         assert f"results/scores/smollm2-135m/counterfact/alphaedit-o1/{last}.json" in r.stdout

@@ -145,3 +145,16 @@ def test_paper_preset_submits_gpu_rules_with_the_gpus_of_the_profiles_model(tmp_
             assert "-p gpu" in line, line
     (dl,) = by_rule["download_data"]
     assert "--gpus" not in dl and "--gres" not in dl and "-p cpu" in dl, dl
+
+
+@pytest.mark.parametrize("profile", sorted(GPU_MODEL))
+def test_every_copy_of_a_rule_gets_the_resources_of_the_rule_it_copies(profile):
+    """`use rule A as B with:` makes B a rule of its own, which a profile's set-resources must name too (else a
+    long run's scoring would go to the CPU partition with the default time limit)."""
+    import yaml
+    copies = re.findall(r"use rule (\w+) as (\w+)", "".join(p.read_text() for p in (ROOT / "workflow/rules").rglob("*.smk")))
+    assert ("score_run", "score_run_long_general") in copies
+    resources = yaml.safe_load((ROOT / "profiles" / profile / "config.yaml").read_text())["set-resources"]
+    for rule, copy in copies:
+        if rule in resources:
+            assert copy in resources and resources[copy]["slurm_partition"] == resources[rule]["slurm_partition"], copy

@@ -137,6 +137,9 @@ def test_claims_protocol_v2_pairs_the_smoke_runs(smoke_run, tmp_path):
     assert zero["parts"]["efficacy_top"]["orders"][0]["n"] > 0 and claims["verdicts"]["teacher_forced"]["e"] == "n/a"
 
 
+EDIT_AND_SCORE = {"edit_run", "edit_run_long", "score_run", "score_run_long", "score_run_general", "score_run_long_general"}
+
+
 def _pieces_commands() -> list[str]:
     """docs/workflow.md "A study in pieces": the piece and the assembly command, as printed."""
     text = (ROOT / "docs/workflow.md").read_text().split("## A study in pieces")[1].split("\n## ")[0]
@@ -167,7 +170,7 @@ def test_a_study_in_pieces_is_assembled_from_the_runs_files_alone(smoke_run, tmp
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     ran = {line.split()[1].rstrip(":") for line in (r.stdout + r.stderr).splitlines()
            if line.startswith(("rule ", "localrule "))}     # "localrule" when run on this machine
-    assert {"make_tables", "claims", "analysis"} <= ran and not ran & {"edit_run", "score_run", "eta_run", "score_eta"}
+    assert {"make_tables", "claims", "analysis"} <= ran and not ran & {*EDIT_AND_SCORE, "eta_run", "score_eta"}
     for rel in ("results/tables/table1.csv", "results/claims.json", "results/case_studies/factworld-tiny-gpt2_counterfact.md",
                 "results/analysis/factworld-tiny-gpt2_zsre_drift.json"):
         assert (work / rel).read_text() == (smoke_run / rel).read_text(), rel
@@ -183,15 +186,15 @@ def test_the_pieces_commands_plan_as_printed():
     piece, assembly = (shlex.split(c) for c in _pieces_commands())
     r = snakemake("-n", *piece[1:])
     assert r.returncode == 0, r.stderr[-3000:]
-    planned = _planned(r.stdout)
-    assert {"edit_run_long", "score_run_long"} <= planned and not planned & {"make_tables", "analysis", "edit_run"}
-    assert r.stdout.count("rule edit_run_long:") == 1
+    planned = _planned(r.stdout)   # AlphaEdit on CounterFact: a long run with general capability
+    assert {"edit_run_long", "score_run_long_general"} <= planned and not planned & {"make_tables", "analysis", "edit_run"}
+    assert r.stdout.count("rule edit_run_long:") == 1 and "threads: 2" in r.stdout.split("rule edit_run_long:")[1]
     r = snakemake("-n", *assembly[1:])
     if r.returncode:
         out = r.stdout + r.stderr
         assert "from_scores:" in out and "files of the runs are missing" in out, out[-2000:]
     else:
-        assert not _planned(r.stdout) & {"edit_run", "edit_run_long", "score_run", "score_run_long"}
+        assert not _planned(r.stdout) & EDIT_AND_SCORE
 
 
 def _planned(stdout: str) -> set[str]:

@@ -104,6 +104,7 @@ class Plan:
         self.general_datasets: list[str] = general.get("datasets", self.datasets)
         # the edit and scoring rules are left out: their files are inputs that exist (docs/workflow.md)
         self.from_scores: bool = config.get("from_scores", False)
+        self.job_threads: int = config.get("job_threads", 1)   # of each editing and scoring job
         self._hparams: dict = {}
         self._placement: dict = {}
         self.check()

@@ -29,7 +29,7 @@ if not PLAN.from_scores:
             "logs/edit_run/{model}_{dataset}_{method}.log",
         benchmark:
             "benchmarks/edit_run/{model}_{dataset}_{method}.tsv"
-        threads: 1   # many small jobs: on a laptop two run side by side
+        threads: PLAN.job_threads   # config job_threads (default 1: on a laptop two small jobs run side by side)
         resources:
             gpu=gpus("edit_run"),
         script:

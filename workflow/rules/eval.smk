@@ -46,7 +46,7 @@ if not PLAN.from_scores:   # a study assembled from score files made earlier (co
             "logs/score_run/{model}_{dataset}_{method}.log",
         benchmark:
             "benchmarks/score_run/{model}_{dataset}_{method}.tsv"
-        threads: 1   # small jobs: on a laptop two run side by side
+        threads: PLAN.job_threads   # config job_threads (default 1: on a laptop two small jobs run side by side)
         resources:
             gpu=gpus("score_run"),
         script:
@@ -99,7 +99,7 @@ rule general_unedited:
         "logs/general_unedited/{model}_{dataset}.log",
     benchmark:
         "benchmarks/general_unedited/{model}_{dataset}.tsv"
-    threads: 1   # many small jobs: on a laptop two run side by side
+    threads: PLAN.job_threads   # config job_threads (default 1: on a laptop two small jobs run side by side)
     resources:
         gpu=gpus("general_unedited"),
     script:

@@ -24,7 +24,7 @@ if not PLAN.from_scores:   # a study assembled from score files made earlier (co
             "logs/eta_run/{model}_{dataset}_{eta}_{n}.log",
         benchmark:
             "benchmarks/eta_run/{model}_{dataset}_{eta}_{n}.tsv"
-        threads: 1   # many small jobs: on a laptop two run side by side
+        threads: PLAN.job_threads   # config job_threads (default 1: on a laptop two small jobs run side by side)
         resources:
             gpu=gpus("eta_run"),
         script:
