@@ -122,6 +122,8 @@ def test_general_capability_runs_on_the_runs_and_datasets_the_config_names():
     assert [f for f in smoke.general_files() if "/memit-o1/" in f] == [] and len(smoke.general_pairs()) == 2
     everything = plan(general={"tasks": ["world_facts"]})   # the default: every run on every dataset
     assert everything.general_runs == everything.all_methods and everything.general_datasets == everything.datasets
+    assert p.general_tasks == {"tasks": ["cola", "mmlu", "mrpc", "nli", "rte", "sst2"],   # a job's params, as before
+                             "glue_dir": "../shared/data/glue_eval_alphaedit/json", "limit": 100}
     nothing = plan(general={"tasks": []})                   # no task: no run and no unedited evaluation either
     assert nothing.general_files() == [] and nothing.general_constraints()["method"] == "(?!)"
     assert "benchmarks/general_report/all.tsv" not in nothing.benchmark_files()

@@ -345,6 +345,11 @@ class Plan:
         return (self.per_run_files("results/general/{model}/{dataset}/{method}/{n}.json", general=True)
                 + [f"results/general/{m}/{d}/unedited.json" for m, d in self.general_pairs()])
 
+    @property
+    def general_tasks(self) -> dict:
+        """What a job evaluates (config general without the runs and datasets it applies to)."""
+        return {k: v for k, v in self.config["general"].items() if k not in ("runs", "datasets")}
+
     def general_pairs(self) -> list[tuple[str, str]]:
         """(model, dataset) of every run with general capability: rule general_unedited's jobs."""
         return [(m, d) for m in self.models for d in self.datasets if any(self.has_general(d, r) for r in self.runs_on(d))]

@@ -37,7 +37,7 @@ if not PLAN.from_scores:   # a study assembled from score files made earlier (co
         params:
             model=model_ref,
             load=load_spec("score_run"),   # dtype, fp32 layers, GPUs (docs/precision.md)
-            general=CFG["general"],
+            general=PLAN.general_tasks,   # the tasks, their data and item limit
             n_run=PLAN.n_max,
             # the run's part of rule analysis at its checkpoint: the analysis then needs no run's deltas, so runs
             # scored in earlier sessions are not edited again (docs/workflow.md#a-study-in-pieces)
@@ -93,7 +93,7 @@ rule general_unedited:
     params:
         model=model_ref,
         load=load_spec("general_unedited"),   # dtype, fp32 layers, GPUs (docs/precision.md)
-        general=CFG["general"],
+        general=PLAN.general_tasks,   # the tasks, their data and item limit
         n_run=PLAN.n_max,
     log:
         "logs/general_unedited/{model}_{dataset}.log",
