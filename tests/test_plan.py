@@ -112,6 +112,8 @@ def test_general_capability_runs_on_the_runs_and_datasets_the_config_names():
     runs = ["memit", "alphaedit", "deltaedit", "deltaedit-code"]
     assert p.general_files() == [f"results/general/{m}/{cf}/{r}/{n}.json" for r in runs for n in (13, 26, 52, 105, 210, 420)
                                  ] + [f"results/general/{m}/{cf}/unedited.json"]
+    assert p.summary()["general_on"] == {"runs": runs, "datasets": [cf]} and plan(general={"tasks": ["world_facts"]}
+                                                                           ).summary()["general_on"] is None
     assert p.general_pairs() == [(m, cf)] and f"benchmarks/general_unedited/{m}_zsre.tsv" not in p.benchmark_files()
     assert not [f for f in p.run_outputs() if f.startswith("results/general/") and "/zsre/" in f]
     # the constraints of rule score_run_general match exactly these runs: not a replica, not zsRE, not a prefix

@@ -94,6 +94,9 @@ def test_the_report_front_page_leads_with_verdicts_table1_and_fig1(tmp_path):
         < text.index("data:image/png;base64,") < text.index("What was run")
     assert "does not hold" in text and "100.0 [99.0, 100.0]" in text and "50.0 [49.0, 50.0]" in text
     assert "go on to [6] edits" in text and "memit" in text.split("Long runs:")[1]
+    front_page({**run, "general": ["world_facts"], "general_on": {"runs": ["alphaedit"], "datasets": ["counterfact"]}},
+               tmp_path / "table1.csv", png, tmp_path / "claims.json", out)     # lm-eval on some runs only: which
+    assert "lm-eval tasks world_facts on alphaedit / counterfact." in out.read_text()
     html = publish_parts(text, writer="html")["html_body"]                  # valid reStructuredText
     assert "<table" in html and "<img" in html and "System Message" not in html and "<ol" not in html
     import base64

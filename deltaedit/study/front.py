@@ -38,7 +38,7 @@ def table1_brief(table1_csv: str | Path, dataset: str = "counterfact") -> tuple[
 def front_page(run: dict, table1_csv: str | Path, fig1_png: str | Path, claims_json: str | Path | None,
                out_rst: str | Path) -> None:
     """`run`: {preset, models, methods, datasets, checkpoints, long_runs, and optionally eta_sweep, general,
-    t-SNE prompts} as the run plan resolved them (workflow.plan.Plan.summary)."""
+    general_on, t-SNE prompts} as the run plan resolved them (workflow.plan.Plan.summary)."""
     title = f"deltaedit: preset ``{run['preset']}``"
     lines = [title, "=" * len(title), "", "What this run found", "-------------------", ""]
     if claims_json:
@@ -75,7 +75,9 @@ def front_page(run: dict, table1_csv: str | Path, fig1_png: str | Path, claims_j
         lines += [f"DeltaEdit's η sweep (Fig. 9): η in {eta['etas']} on {eta['model']} / {eta['dataset']} at "
                   f"{run['checkpoints'][-1]} edits."]
     if run.get("general"):
-        lines += [f"General capability (Fig. 3): lm-eval tasks {', '.join(run['general'])}."]
+        on = run.get("general_on")    # the runs and datasets it evaluates, where not every run of every dataset
+        lines += [f"General capability (Fig. 3): lm-eval tasks {', '.join(run['general'])}"
+                  + (f" on {', '.join(on['runs'])} / {', '.join(on['datasets'])}." if on else ".")]
     if run.get("t-SNE prompts"):
         lines += [f"t-SNE (Fig. 4b): {run['t-SNE prompts']} factual prompts per model and dataset."]
     lines += ["", "Every table, figure and case study is under the categories below; the rule graph shows how "

@@ -402,6 +402,8 @@ class Plan:
                 "datasets": [d if self.data_label(d) == d else f"{d} ({self.data_label(d)})" for d in self.datasets],
                 "checkpoints": self.ckpts, "long_runs": lr or None,
                 "eta_sweep": self.eta if self.eta["etas"] else None, "general": self.config["general"]["tasks"],
+                "general_on": None if (self.general_runs, self.general_datasets) == (self.all_methods, self.datasets)
+                else {"runs": self.general_runs, "datasets": self.general_datasets},
                 "t-SNE prompts": self.config["analysis"]["n_prompts"]}
 
     def targets(self) -> list[str]:
