@@ -18,9 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
 FAKE = {
+    # one file per submission: Snakemake submits side by side, and appends of command lines longer than a pipe
+    # buffer (the profile's resources, base64-encoded) would interleave in one shared file
     "sbatch": """#!/bin/bash
-echo "$@" >> "$FAKE_SLURM/sbatch.log"
-id=$(( $(wc -l < "$FAKE_SLURM/sbatch.log") + 1000 ))
+id=$$
+echo "$@" > "$(mktemp "$FAKE_SLURM/sbatch.XXXXXX")"
 name=""
 prev=""
 for a in "$@"; do
@@ -124,7 +126,7 @@ def test_paper_preset_submits_gpu_rules_with_the_gpus_of_the_profiles_model(tmp_
     r = subprocess.run([*as_typed(readme_profile_commands()[profile]), "--keep-going",
                         "--latency-wait", "0", "--retries", "0", "--slurm-init-seconds-before-status-checks", "1"],
                        cwd=work, env=env, capture_output=True, text=True, timeout=300)
-    log = (tmp_path / "sbatch.log").read_text().splitlines() if (tmp_path / "sbatch.log").exists() else []
+    log = [line for p in sorted(tmp_path.glob("sbatch.*")) for line in p.read_text().splitlines()]
     assert log, (r.stdout + r.stderr)[-3000:]
     by_rule: dict[str, list[str]] = {}
     for line in log:
