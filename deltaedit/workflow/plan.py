@@ -193,18 +193,21 @@ class Plan:
 
     def long_constraints(self) -> dict:
         """Wildcard constraints that match exactly the long runs (the `use rule ... with:` of edit/eval)."""
-        runs = [m for m in self.runs if self.replica_of(m) in self.long["methods"]]
-        return {"model": _one_of(self.long["models"]), "dataset": _one_of(self.long["datasets"]), "method": _one_of(runs)}
+        return {"model": _one_of(self.long["models"]), "dataset": _one_of(self.long["datasets"]),
+                "method": _one_of(self._long_runs())}
+
+    def _long_runs(self) -> list[str]:
+        """The runs that go on (long_runs.methods and their order replicas), on the listed models and datasets."""
+        return [m for m in self.runs if self.replica_of(m) in self.long["methods"]]
 
     def general_constraints(self, long: bool = False) -> dict:
         """Wildcard constraints that match exactly the runs scored with general capability (rule
         score_run_general), and of those the long runs (`long`)."""
         if not long:
             return {"dataset": _one_of(self.general_datasets), "method": _one_of(self.general_runs)}
-        lc = self.long_constraints()
-        runs = [r for r in self.general_runs if re.fullmatch(lc["method"], r)]
-        return {**lc, "dataset": _one_of([d for d in self.general_datasets if d in self.long["datasets"]]),
-                "method": _one_of(runs)}
+        return {**self.long_constraints(),
+                "dataset": _one_of([d for d in self.general_datasets if d in self.long["datasets"]]),
+                "method": _one_of([r for r in self.general_runs if r in self._long_runs()])}
 
     def _model_runs(self, model: str) -> list:
         """(method object, hparams) of every run on `model`, the η sweep's DeltaEdit included."""
@@ -432,9 +435,8 @@ class Plan:
         files += [f"benchmarks/score_run/{x}_{r}.tsv" for x, r in runs]
         files += [f"benchmarks/{rule}/all.tsv" for rule in ("make_tables", "plot_figures", "report_front")]
         files += ["benchmarks/claims/all.tsv"] if self.claims else []
-        if self.general_pairs():
-            files += [f"benchmarks/general_unedited/{m}_{d}.tsv" for m, d in self.general_pairs()]
-            files += ["benchmarks/general_report/all.tsv"]
+        general = [f"benchmarks/general_unedited/{m}_{d}.tsv" for m, d in self.general_pairs()]
+        files += general + (["benchmarks/general_report/all.tsv"] if general else [])
         if self.eta["etas"]:
             e, n = self.eta, self.ckpts[-1]
             files += [f"benchmarks/{rule}/{e['model']}_{e['dataset']}_{eta}_{n}.tsv"
