@@ -101,3 +101,17 @@ def test_unique_surnames_and_bystanders():
     assert all(any(s in r["loc"] for s in w.bystanders) for r in zs)
     with pytest.raises(ValueError, match="n_bystanders"):
         WorldSpec(n_subjects=10, n_bystanders=10)
+
+
+def test_tuning_sibling_is_the_small_world_with_other_subjects():
+    """Hparams of the small world are chosen on its sibling (PROTOCOL v1, change log): the same spec, sizes and
+    training, another seed, and not one subject in common, so no tuning record is a record the study scores."""
+    from dataclasses import replace
+
+    from deltaedit.factworld.build import get_preset
+
+    small, sibling = get_preset("small"), get_preset("small-tune")
+    assert sibling.world.seed != small.world.seed
+    assert replace(sibling, world=small.world) == small
+    a, b = make_world(small.world), make_world(sibling.world)
+    assert len(b.subjects) == len(a.subjects) and not set(a.subjects) & set(b.subjects)

@@ -27,17 +27,15 @@ OFFLINE_CORPUS = "resources/corpus/offline.txt"              # rule offline_corp
 ANALYSIS_PART = "results/analysis/{model}/{dataset}/{method}.npz"  # a run's part of rule analysis (rule score_run)
 
 
-def _typed(value):
+def _typed(value, nested: bool = False):
     """Values nested in a --config key (a list, a mapping) reach Snakemake as text ("9", "50.0": it reads them
     with YAML's base loader); read them as command-line values (`hparams.parse_value`: 5e-4 is a number).
     Top-level values Snakemake types."""
     if isinstance(value, dict):
-        return {k: _typed(v) if isinstance(v, (dict, list)) else parse_value(v) if isinstance(v, str) else v
-                for k, v in value.items()}
+        return {k: _typed(v, True) for k, v in value.items()}
     if isinstance(value, list):
-        return [_typed(v) if isinstance(v, (dict, list)) else parse_value(v) if isinstance(v, str) else v
-                for v in value]
-    return value
+        return [_typed(v, True) for v in value]
+    return parse_value(value) if nested and isinstance(value, str) else value
 
 
 def _preset(root: Path, name: str, seen: tuple = ()) -> dict:

@@ -18,7 +18,7 @@ if _missing:
 
 
 wildcard_constraints:
-    world="[a-z]+",
+    world="[a-z]+(-[a-z]+)*",   # a fact-world preset (deltaedit.factworld.build.PRESETS), e.g. small, small-tune
     arch="|".join(PLAN.archs),
     model="|".join(PLAN.models),
     method="|".join(PLAN.all_methods),
