@@ -2,8 +2,9 @@
 method's tuning, the chosen one marked, as a table and a figure.
 
 A tuning file is what `deltaedit tune` writes: one method, a grid over one parameter, every point's scores on
-the held-out slice. The protocol lists the published value first, so the figure's x axis is each value as a
-factor of the first grid value: 0.1, 1 and 10 line up across methods whose parameters differ in scale.
+the held-out slice. The protocols list the shipped value first (on SmolLM2-135M the published one), so the x
+axis is each value as a factor of the first grid value: 0.1, 1 and 10 line up across methods whose parameters
+differ in scale.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def sensitivity_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def sensitivity_figure(df: pd.DataFrame, path: str | Path) -> None:
-    """Efficacy_top and Specificity_top against the factor of the first (published) value, one line per
+    """Efficacy_top and Specificity_top against the factor of the first (shipped) value, one line per
     method in its colour, the chosen point ringed."""
     fig, axes = new_figure(2)
     for ax, column, label in zip(axes, ("efficacy_top", "specificity_top"), ("Efficacy top", "Specificity top")):
@@ -53,7 +54,7 @@ def sensitivity_figure(df: pd.DataFrame, path: str | Path) -> None:
             c = g[g.chosen]
             ax.scatter(c.factor, c[column], s=90, facecolors="none", edgecolors=method_color(method))
         ax.set_xscale("log")
-        ax.set_xlabel("value / published value (chosen: ringed)")
+        ax.set_xlabel("value / shipped value, the grid's first (chosen: ringed)")
         ax.set_ylabel(f"{label} after the tuning run")
     axes[-1].legend(fontsize=7)
     save_figure(fig, path)
