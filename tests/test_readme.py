@@ -37,6 +37,16 @@ def test_readme_commands_name_existing_things():
         assert (root / "workflow/presets" / f"{preset}.yaml").exists(), preset
     for page in re.findall(r"\((docs/[a-z_-]+\.md)[)#]", text):
         assert (root / page).exists(), page
+    for page, anchor in re.findall(r"\((docs/[a-z_-]+\.md)#([^)]+)\)", text):
+        assert anchor in _anchors(root / page), f"{page}#{anchor}"
+
+
+def _anchors(page) -> set[str]:
+    """The anchors a docs page has: its headings as GitHub slugs them (lower case, punctuation dropped, spaces
+    to hyphens) and its explicit <a id="..."> targets."""
+    text = page.read_text()
+    slugs = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.+)$", text, re.M)}
+    return slugs | set(re.findall(r'<a id="([^"]+)"', text))
     for profile in ("slurm", "slurm-4090"):
         assert f"--profile {profile}" in text and (root / "profiles" / profile / "config.yaml").exists()
 
