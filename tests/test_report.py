@@ -108,3 +108,9 @@ def test_the_report_front_page_leads_with_verdicts_table1_and_fig1(tmp_path):
     rows = out.read_text().split("What this run found")[1].split("Table 1 in brief")[0]
     assert "generation-based" in rows and rows.index("AlphaEdit above MEMIT") < rows.index("reproduced") \
         < rows.index("not reproduced") < rows.index("DeltaEdit: lower noise_E") < rows.index("inconclusive")
+    # this project's variants: a row where they ran, none where the configuration has none
+    for beyond, shown in (("reproduced", True), ("n/a", False)):
+        _write(tmp_path / "claims.json", {"protocol": "v2", "models": {}, "verdicts": {
+            "teacher_forced": {"0": "reproduced", "beyond": beyond}, "generation": {"0": "reproduced", "beyond": beyond}}})
+        front_page(run, tmp_path / "table1.csv", png, tmp_path / "claims.json", out)
+        assert ("this project's variants" in out.read_text()) == shown

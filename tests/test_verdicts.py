@@ -119,3 +119,18 @@ def test_the_whole_evaluation_is_strict_json_with_both_column_sets(tmp_path):
     text = to_markdown(res)
     assert "| (0) | reproduced | not reproduced |" in text and "3 of 1536 key dimensions" in text
     json.dumps(jsonable(res), allow_nan=False)
+
+
+def test_this_projects_variant_is_judged_by_c_and_kept_out_of_the_claims(tmp_path):
+    """`deltaedit-track` one order, +50 Efficacy_top with lower noise: reproduced by (c)'s criteria, reported
+    under "beyond", while (c) itself, with no DeltaEdit rule of the paper, stays n/a."""
+    paths = three_orders(tmp_path, "alphaedit", {"efficacy_top": 0.5})
+    paths.append(write(tmp_path, "deltaedit-track", {"efficacy_top": 1.0}, noise=50.0))
+    j = judge(runs_of(paths), MODEL, FAMILY, TF)
+    assert j["verdicts"]["c"] == "n/a" and j["verdicts"]["beyond"] == "reproduced"
+    assert j["beyond"]["deltaedit-track"]["efficacy"]["orders"][0]["mean"] == pytest.approx(50.0)
+    res = evaluate(runs_of(paths), {MODEL: FAMILY}, {MODEL: {}}, pd.DataFrame(
+        columns=["model", "dataset", "method", "edit", "fired"]))
+    text = to_markdown(res)
+    assert "| this project's variants (deltaedit-track) by (c)'s criteria | reproduced |" in text
+    assert "beyond the paper: deltaedit-track − alphaedit, efficacy_top" in text

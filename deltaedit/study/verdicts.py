@@ -8,6 +8,7 @@ once on the generation-based ones (docs/scores.md#generation-based-efficacy).
     not lower by more than 2 points in every order; per trigger rule.
 (d) Table 1's ordering of the seven methods: Kendall's τ-b ≥ 0.7 in each column.
 (e) The L2 control: n/a where (c) shows no advantage to explain.
+This project's variants (`deltaedit-track`) are judged by (c)'s criteria and reported apart from the claims.
 
 Every comparison pairs two runs that edited the same records in the same order (deltaedit.study.paired);
 an order replica pairs with the other run's replica of the same seed. The comparison is made at the last
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 
 from deltaedit.study import paired
-from deltaedit.study.claims import DELTA_RULES, PAPER_TABLE1, TOP, Runs, claim_a, claim_b, claim_d, diagnose
+from deltaedit.study.claims import DELTA_RULES, OURS, PAPER_TABLE1, TOP, Runs, claim_a, claim_b, claim_d, diagnose
 
 COLUMNS = {"teacher_forced": TOP, "generation": ("efficacy_gen", "generalization_gen", "specificity_top")}
 SPECIFICITY_MARGIN = 2.0    # (c): Specificity_top may be lower than AlphaEdit's by at most this many points
@@ -100,10 +101,11 @@ def compare_c(runs: Runs, model: str, rule: str, family: str | None, cols: tuple
     return dict(n=n, efficacy=eff, specificity=spec, side=side, verdict=word)
 
 
-def claim_c(runs: Runs, model: str, family: str | None, cols: tuple) -> dict:
+def claim_c(runs: Runs, model: str, family: str | None, cols: tuple, rules: tuple = DELTA_RULES) -> dict:
+    """(c) for every trigger rule that ran; with `rules=OURS`, this project's variants by the same criteria."""
     if not runs.has(model, "alphaedit"):
         return {}
-    return {rule: compare_c(runs, model, rule, family, cols) for rule in DELTA_RULES if runs.has(model, rule)}
+    return {rule: compare_c(runs, model, rule, family, cols) for rule in rules if runs.has(model, rule)}
 
 
 def claim_e(runs: Runs, model: str, c: dict, family: str | None, cols: tuple) -> dict:
@@ -128,7 +130,9 @@ def judge(runs: Runs, model: str, family: str | None, cols: tuple) -> dict:
              "c": all_of([r["verdict"] for r in c.values()]) if c else "n/a",
              "d": "n/a" if not d else "reproduced" if d["holds"] else "inconclusive" if d["any"] else "not reproduced",
              "e": e["verdict"]}
-    return dict(verdicts=words, zero=zero, a=a, b=b, c=c, d=d, e=e)
+    beyond = claim_c(runs, model, family, cols, OURS)
+    words["beyond"] = all_of([r["verdict"] for r in beyond.values()]) if beyond else "n/a"
+    return dict(verdicts=words, zero=zero, a=a, b=b, c=c, d=d, e=e, beyond=beyond)
 
 
 def evaluate(runs: Runs, families: dict, null_dims: dict, triggers) -> dict:
@@ -138,7 +142,7 @@ def evaluate(runs: Runs, families: dict, null_dims: dict, triggers) -> dict:
     per = {m: {kind: judge(runs, m, families.get(m), cols) for kind, cols in COLUMNS.items()} for m in models}
     for m in models:
         per[m]["diagnosis"] = diagnose(runs, m, null_dims, triggers)
-    verdicts = {kind: {k: all_of([per[m][kind]["verdicts"][k] for m in models]) for k in "0abcde"}
+    verdicts = {kind: {k: all_of([per[m][kind]["verdicts"][k] for m in models]) for k in (*"0abcde", "beyond")}
                 for kind in COLUMNS}
     return dict(protocol="v2", verdicts=verdicts, models=per)
 
@@ -154,22 +158,26 @@ def to_markdown(result: dict) -> str:
              "Criteria: results/PROTOCOL.md (protocol v2). Differences: method − baseline in points, mean [95 % "
              "bootstrap CI over records] in each edit order (file order first).", "",
              "| claim | teacher-forced | generation-based |", "|---|---|---|"]
-    lines += [f"| ({k}) | {v['teacher_forced'][k]} | {v['generation'][k]} |" for k in "0abcde"] + [""]
+    lines += [f"| ({k}) | {v['teacher_forced'][k]} | {v['generation'][k]} |" for k in "0abcde"]
+    lines += [f"| this project's variants ({', '.join(OURS)}) by (c)'s criteria | {v['teacher_forced']['beyond']} | "
+              f"{v['generation']['beyond']} |", ""]
     for model, r in result["models"].items():
         lines += [f"## {model}", ""]
         for kind in COLUMNS:
             j = r[kind]
             rows = [(f"(0) alphaedit − memit, {m}", p) for m, p in (j["zero"] or {}).get("parts", {}).items()]
-            for rule, c in j["c"].items():
-                rows += [(f"(c) {rule} − alphaedit, {c['efficacy']['metric']}", c["efficacy"]),
-                         (f"(c) {rule} − alphaedit, specificity_top", c["specificity"])]
+            compared = {**j["c"], **j["beyond"]}
+            for rule, c in compared.items():
+                label = "(c)" if rule in j["c"] else "beyond the paper:"
+                rows += [(f"{label} {rule} − alphaedit, {c['efficacy']['metric']}", c["efficacy"]),
+                         (f"{label} {rule} − alphaedit, specificity_top", c["specificity"])]
             if not rows:
                 continue
             lines += [f"{kind.replace('_', '-')} columns:", "", "| comparison | edits | difference per order | "
                       "paper | verdict |", "|---|---|---|---|---|"]
             lines += [f"| {name} | {c['n']} | {_diff(c)} | {c['paper_effect']:+.1f} | {c['verdict']} |"
                       for name, c in rows] + [""]
-            for rule, c in j["c"].items():
+            for rule, c in compared.items():
                 lines += [f"(c) {rule}: noise_E below AlphaEdit's / Specificity_top kept, per order: " + ", ".join(
                     f"{s['lower_noise']} / {s['specificity_kept']}" for s in c["side"]) + f" → {c['verdict']}", ""]
         g = r["diagnosis"]
