@@ -132,7 +132,8 @@ def test_claims_protocol_v2_pairs_the_smoke_runs(smoke_run, tmp_path):
     claims = json.loads((work / "results/claims.json").read_text())
     assert claims["protocol"] == "v2" and set(claims["verdicts"]) == {"teacher_forced", "generation"}
     for words in claims["verdicts"].values():
-        assert set(words) == set("0abcde") and set(words.values()) <= set(WORDS)
+        assert set(words) == {*"0abcde", "beyond"} and set(words.values()) <= set(WORDS)
+        assert words["beyond"] == "n/a"                            # the smoke preset runs no variant of ours
     zero = claims["models"]["factworld-tiny-gpt2"]["teacher_forced"]["zero"]   # memit and alphaedit, file order
     assert zero["parts"]["efficacy_top"]["orders"][0]["n"] > 0 and claims["verdicts"]["teacher_forced"]["e"] == "n/a"
 
