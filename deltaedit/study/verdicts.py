@@ -166,19 +166,20 @@ def to_markdown(result: dict) -> str:
         for kind in COLUMNS:
             j = r[kind]
             rows = [(f"(0) alphaedit − memit, {m}", p) for m, p in (j["zero"] or {}).get("parts", {}).items()]
-            compared = {**j["c"], **j["beyond"]}
-            for rule, c in compared.items():
-                label = "(c)" if rule in j["c"] else "beyond the paper:"
-                rows += [(f"{label} {rule} − alphaedit, {c['efficacy']['metric']}", c["efficacy"]),
-                         (f"{label} {rule} − alphaedit, specificity_top", c["specificity"])]
+            # the paper's rules under (c), this project's variants by the same criteria, each named as such
+            compared = {f"(c) {rule}": c for rule, c in j["c"].items()}
+            compared |= {f"beyond the paper: {rule}": c for rule, c in j["beyond"].items()}
+            for name, c in compared.items():
+                rows += [(f"{name} − alphaedit, {c['efficacy']['metric']}", c["efficacy"]),
+                         (f"{name} − alphaedit, specificity_top", c["specificity"])]
             if not rows:
                 continue
             lines += [f"{kind.replace('_', '-')} columns:", "", "| comparison | edits | difference per order | "
                       "paper | verdict |", "|---|---|---|---|---|"]
             lines += [f"| {name} | {c['n']} | {_diff(c)} | {c['paper_effect']:+.1f} | {c['verdict']} |"
                       for name, c in rows] + [""]
-            for rule, c in compared.items():
-                lines += [f"(c) {rule}: noise_E below AlphaEdit's / Specificity_top kept, per order: " + ", ".join(
+            for name, c in compared.items():
+                lines += [f"{name}: noise_E below AlphaEdit's / Specificity_top kept, per order: " + ", ".join(
                     f"{s['lower_noise']} / {s['specificity_kept']}" for s in c["side"]) + f" → {c['verdict']}", ""]
         g = r["diagnosis"]
         lines += ["Diagnosis: " + "; ".join(
