@@ -283,6 +283,17 @@ def cmd_tune_report(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from deltaedit.study.compare import compare_runs, to_text
+
+    try:
+        result = compare_runs(args.scores, args.method, args.baseline, args.metrics, args.n)
+    except (ValueError, KeyError) as e:
+        raise UsageError(str(e)) from None
+    print(to_text(result))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="deltaedit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -347,6 +358,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("files", nargs="+", help="JSON files written by `deltaedit tune` (one parameter each)")
     r.add_argument("--out", required=True, help="stem: writes STEM.md, .csv, .tex and STEM.png")
     r.set_defaults(fn=cmd_tune_report)
+    c = sub.add_parser("compare", help="two runs compared paired from their score files (per record, per edit order)")
+    c.add_argument("scores", help="one model's and dataset's score folder, e.g. results/scores/<model>/counterfact")
+    c.add_argument("method", help="a run in that folder (its order replicas <run>-o<seed> come with it)")
+    c.add_argument("baseline", help="the run it is compared with, on the same records in the same orders")
+    c.add_argument("--metrics", nargs="+", default=["efficacy_top", "specificity_top"])
+    c.add_argument("--n", type=int, default=None, help="the checkpoint (default: the last both reached in every order)")
+    c.set_defaults(fn=cmd_compare)
     sub.add_parser("factworld", help="build or check a fact world (see `deltaedit factworld --help`)")
     sub.add_parser("bench", help="the per-edit benchmark (see `deltaedit bench --help`)")
     return ap
