@@ -12,6 +12,7 @@
         --start 640 --scored 640 --grid v_lr=0.2,0.1,0.4 --grid L2=0.5,1 --corpus background.txt --out tune.json
     deltaedit factworld build --preset small --out resources/factworld/small
     deltaedit bench --world resources/factworld/default --edits 100
+    deltaedit compare results/scores/factworld-small-gpt2/counterfact deltaedit alphaedit-l2p
 
 A run directory holds run.json (what was edited, how), templates.json, stats.pt (C0, when the method needs
 it), run/ (the sequential runner's checkpoints and resume state: a second `edit` with the same arguments
