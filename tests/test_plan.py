@@ -50,8 +50,10 @@ def test_smoke_runs_variants_replicas_and_long_runs():
     assert p.long_constraints() == {"model": r"factworld\-tiny\-gpt2", "dataset": cf,
                                     "method": r"memit|deltaedit\-code|memit\-o1"}
     assert p.n_max == 6
-    # 2 datasets x 6 methods x 2 checkpoints, plus the 3 long runs' third checkpoint
-    assert len(p.score_files()) == 2 * 6 * 2 + 3
+    # the replica on CounterFact only (order_replicas.datasets): 6 runs there, 5 on zsRE, 2 checkpoints each,
+    # plus the 3 long runs' third checkpoint
+    assert p.runs_on("zsre") == ["memit", "alphaedit", "deltaedit", "deltaedit-code", "noedit"]
+    assert len(p.score_files()) == (6 + 5) * 2 + 3
 
 
 def test_smoke_files_models_and_benchmarks():
@@ -63,10 +65,13 @@ def test_smoke_files_models_and_benchmarks():
     assert p.templates_file(m, "deltaedit-code") == f"resources/templates/{m}/10x5.json"
     assert p.template_sets() == ["10x5"] and p.stats_layers(m) == p.edited_layers(m)
     bench = set(p.benchmark_files())
-    assert {f"benchmarks/edit_run/{m}_zsre_memit-o1.tsv", f"benchmarks/score_run/{m}_counterfact_noedit.tsv",
+    assert {f"benchmarks/edit_run/{m}_counterfact_memit-o1.tsv", f"benchmarks/score_run/{m}_counterfact_noedit.tsv",
             f"benchmarks/eta_run/{m}_counterfact_2.0_4.tsv", "benchmarks/factworld_pretrain/tiny_gpt2.tsv",
             "benchmarks/claims/all.tsv", "benchmarks/general_report/all.tsv"} <= bench
     assert f"benchmarks/edit_run/{m}_zsre_noedit.tsv" not in bench        # an external rule is not edit_run
+    assert f"benchmarks/edit_run/{m}_zsre_memit-o1.tsv" not in bench      # no replica on zsRE
+    # the fact world's own thread count (part of its models), whatever the job's
+    assert p.pretrain_threads("tiny") == 2 and p.pretrain_threads("small") == 1 == p.pretrain_threads("small-tune")
     assert p.paper_widths()[m][1:] == [1600, "gpt2-xl"]
     assert p.load_spec(m, "edit_run") == {"dtype": "float32", "fp32_layers": p.edited_layers(m), "gpus": 1,
                                           "max_memory_gib": 0.0}
@@ -119,9 +124,10 @@ def test_general_capability_runs_on_the_runs_and_datasets_the_config_names():
     # the constraints of rule score_run_general match exactly these runs: not a replica, not zsRE, not a prefix
     c = p.general_constraints(long=True)
     assert [r for r in p.runs if re.fullmatch(c["method"], r)] == runs and not re.fullmatch(c["dataset"], "zsre")
-    smoke = plan()                                          # every run but the order replica, both datasets
-    assert smoke.has_general("zsre", "noedit") and not smoke.has_general("counterfact", "memit-o1")
-    assert [f for f in smoke.general_files() if "/memit-o1/" in f] == [] and len(smoke.general_pairs()) == 2
+    smoke = plan()                                          # every run but the order replica, on CounterFact
+    assert smoke.has_general("counterfact", "noedit") and not smoke.has_general("counterfact", "memit-o1")
+    assert not smoke.has_general("zsre", "noedit") and smoke.general_pairs() == [("factworld-tiny-gpt2", cf)]
+    assert [f for f in smoke.general_files() if "/memit-o1/" in f] == []
     everything = plan(general={"tasks": ["world_facts"]})   # the default: every run on every dataset
     assert everything.general_runs == everything.all_methods and everything.general_datasets == everything.datasets
     assert p.general_tasks == {"tasks": ["cola", "mmlu", "mrpc", "nli", "rte", "sst2"],   # a job's params, as before

@@ -42,23 +42,30 @@ class Preset:
     epochs: dict[str, int] = field(default_factory=dict)
 
 
+# TrainConfig.threads is part of a world's models, not a scheduling choice: the thread count orders the
+# floating-point sums, and 1,800 steps on 1 and on 2 threads end in weights that differ by up to 0.3. So each
+# world declares it, and the workflow (rule factworld_pretrain) and `deltaedit factworld build` both train with
+# it, whatever the cores: the small world (the main job's) one thread per model, its two architectures side by
+# side; the default world two, as its committed models were trained; the tiny world two, one model at a time
+# (the smoke preset, the tests) on both cores (docs/factworld.md).
 PRESETS: dict[str, Preset] = {
     "default": Preset(WorldSpec(n_subjects=320, n_relations=12, seed=0),
                       {"gpt2": ModelSize("gpt2", 6, 256, 4, 1024),
                        # SwiGLU has three MLP matrices: 704 ≈ ⅔ x 1024 keeps the cost of GPT-2's MLP
                        "llama": ModelSize("llama", 6, 256, 4, 704)},
-                      TrainConfig(epochs=110, batch_size=16, lr=3e-3, warmup_steps=200), n_background=4000, editability_facts=200,
+                      TrainConfig(epochs=110, batch_size=16, lr=3e-3, warmup_steps=200, threads=2), n_background=4000, editability_facts=200,
                       edit_lr={"gpt2": 0.5, "llama": 5.0}),
     # The default workflow preset's world: small enough that both models pretrain in minutes on 2 cores,
     # with one surname per subject and half the subjects kept as never-edited neighbours (WorldSpec).
     "small": Preset(WorldSpec(n_subjects=192, n_relations=8, n_objects=8, seed=0, unique_surnames=True,
                               n_bystanders=96),
                     {"gpt2": ModelSize("gpt2", 4, 192, 4, 768), "llama": ModelSize("llama", 4, 192, 4, 512)},
-                    TrainConfig(epochs=120, batch_size=16, lr=3e-3, warmup_steps=150), n_background=2000,
+                    TrainConfig(epochs=120, batch_size=16, lr=3e-3, warmup_steps=150, threads=1), n_background=2000,
                     editability_facts=100, edit_lr={"gpt2": 0.5, "llama": 5.0}, epochs={"llama": 85}),
     "tiny": Preset(WorldSpec(n_subjects=48, n_relations=6, n_objects=6, seed=0),
                    {"gpt2": ModelSize("gpt2", 3, 64, 4, 256, 128), "llama": ModelSize("llama", 3, 64, 4, 256, 128)},
-                   TrainConfig(epochs=300, batch_size=16, block_size=64, lr=5e-3, warmup_steps=30, vocab_size=512),
+                   TrainConfig(epochs=300, batch_size=16, block_size=64, lr=5e-3, warmup_steps=30, vocab_size=512,
+                               threads=2),
                    n_background=300, editability_facts=40, edit_lr={"gpt2": 0.5, "llama": 1.0}),
 }
 

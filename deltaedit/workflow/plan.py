@@ -281,6 +281,12 @@ class Plan:
         """The context templates of a run: one file per model and the method's template set (ROME has its own)."""
         return f"resources/templates/{model}/{template_set_name(get_method(self.base_method(run)).templates)}.json"
 
+    def pretrain_threads(self, world: str) -> int:
+        """The threads a fact world's models train on: the world's own (part of its models, build.PRESETS)."""
+        from deltaedit.factworld.build import get_preset
+
+        return get_preset(world).train.threads
+
     def paper_widths(self) -> dict:
         """Fig. 1's second axis: {model: [hidden width, the paper model's, its name]} of the fact-world and
         built-in models (3,000 paper edits on width D correspond to 3,000 x d / D edits on width d)."""

@@ -30,6 +30,9 @@ if not PLAN.from_scores:
         benchmark:
             "benchmarks/edit_run/{model}_{dataset}_{method}.tsv"
         threads: PLAN.job_threads   # config job_threads (default 1: on a laptop two small jobs run side by side)
+        # edits before scores: every score job waits on its run's edits, so an edit started late holds up the
+        # end (its scores, the analysis, the tables) while a core idles
+        priority: 3
         resources:
             gpu=gpus("edit_run"),
         script:

@@ -22,7 +22,7 @@ rule factworld_pretrain:
         "logs/factworld_pretrain/{world}_{arch}.log",
     benchmark:
         "benchmarks/factworld_pretrain/{world}_{arch}.tsv"
-    threads: 1   # the two models train side by side, one thread each, instead of one after the other on two
+    threads: lambda wc: PLAN.pretrain_threads(wc.world)   # the world's own (deltaedit.factworld.build.PRESETS): part of its models
     priority: 10   # on the critical path: every job of the model waits for it, so it goes before scoring jobs
     script:
         "../scripts/factworld_pretrain.py"
@@ -39,6 +39,8 @@ rule factworld_check:
     benchmark:
         "benchmarks/factworld_check/{world}_{arch}.tsv"
     threads: 2
+    # needs only the model, and its summary ends the workflow: scheduled early, it does not hold up the end
+    priority: 8
     script:
         "../scripts/factworld_check.py"
 
