@@ -111,9 +111,9 @@ def make_files(preset: str | Preset, out_dir: str | Path) -> Path:
     return out
 
 
-def train_model(preset: str | Preset, out_dir: str | Path, arch: str, threads: int | None = None):
-    """Pretrain one architecture on the world in `out_dir` (after `make_files`), on `threads` threads (default:
-    the preset's)."""
+def train_model(preset: str | Preset, out_dir: str | Path, arch: str):
+    """Pretrain one architecture on the world in `out_dir` (after `make_files`), on the preset's threads (part
+    of its models: PRESETS)."""
     from deltaedit.models import load_tokenizer
 
     p = get_preset(preset) if isinstance(preset, str) else preset
@@ -121,7 +121,7 @@ def train_model(preset: str | Preset, out_dir: str | Path, arch: str, threads: i
         raise KeyError(f"unknown architecture {arch!r}; expected one of {sorted(p.sizes)}")
     out = Path(out_dir)
     tok = load_tokenizer(out / "tokenizer")
-    train = replace(p.train, epochs=p.epochs.get(arch, p.train.epochs), threads=threads or p.train.threads)
+    train = replace(p.train, epochs=p.epochs.get(arch, p.train.epochs))
     with work_timer():
         return pretrain(make_world(p.world), tok, p.sizes[arch], train, out / "models" / arch)
 
