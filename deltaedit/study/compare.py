@@ -9,14 +9,13 @@ one number per order.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from deltaedit.eval.metrics import GEN_METRICS
 from deltaedit.study.claims import TOP, Runs
+from deltaedit.study.orders import replica_of
 from deltaedit.study.verdicts import compare_paired
 
-REPLICA = re.compile(r"^(?P<run>.+)-o(?P<seed>\d+)$")
 METRICS = (*TOP, *GEN_METRICS)
 # paired.verdict with a zero effect: "reproduced" is a lower bound above 0, "not reproduced" an upper bound below
 WORDS = {"reproduced": "higher in every order", "not reproduced": "lower in every order",
@@ -27,10 +26,10 @@ def run_files(scores: Path, run: str) -> tuple[list[Path], dict]:
     """The score files of `run` and of its order replicas under `scores`, and the replicas' names."""
     paths, replicas = list((scores / run).glob("*.json")), {}
     for d in sorted(scores.glob(f"{run}-o*")):
-        m = REPLICA.match(d.name)
-        if m and m["run"] == run and d.is_dir():
+        r = replica_of(d.name)
+        if r and r[0] == run and d.is_dir():
             paths += d.glob("*.json")
-            replicas[d.name] = (run, int(m["seed"]))
+            replicas[d.name] = r
     return paths, replicas
 
 
