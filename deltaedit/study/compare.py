@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from deltaedit.eval.metrics import GEN_METRICS, ZSRE_TOKEN_ACCURACY
+from deltaedit.runner import replica_of
 from deltaedit.study.claims import TOP, Runs
-from deltaedit.study.orders import replica_of
 from deltaedit.study.verdicts import compare_paired
 
 METRICS = (*TOP, *ZSRE_TOKEN_ACCURACY, *GEN_METRICS)

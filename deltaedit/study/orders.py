@@ -4,27 +4,12 @@ figures as the mean over orders with the orders' range as a band."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from deltaedit.eval.summary import bootstrap_ci_orders
 from deltaedit.study.tables import CF_COLS, ZSRE_COLS
-
-
-_REPLICA = re.compile(r"^(?P<run>.+)-o(?P<seed>\d+)$")
-
-
-def replica_name(run: str, seed: int) -> str:
-    """The name of `run` repeated in the edit order of `seed` (its folder under results/)."""
-    return f"{run}-o{seed}"
-
-
-def replica_of(name: str) -> tuple[str, int] | None:
-    """(run, seed) of an order replica's name; None for any other run."""
-    m = _REPLICA.match(name)
-    return (m["run"], int(m["seed"])) if m else None
 
 
 def pooled_name(run: str, replicas: dict) -> str:

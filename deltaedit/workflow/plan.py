@@ -20,7 +20,7 @@ from deltaedit.api import load_hparams
 from deltaedit.core.templates import template_set_name
 from deltaedit.hparams import parse_value
 from deltaedit.methods import get_method, load_method_modules
-from deltaedit.study.orders import replica_name
+from deltaedit.runner import replica_name
 from deltaedit.workflow.placement import PUBLISHED, Placement, placement_plan, published_sizes
 
 PAPER_MODEL = {"gpt2": "gpt2-xl", "llama": "llama3-8b"}     # the paper's model of each fact-world architecture
