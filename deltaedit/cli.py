@@ -363,7 +363,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("scores", help="one model's and dataset's score folder, e.g. results/scores/<model>/counterfact")
     c.add_argument("method", help="a run in that folder (its order replicas <run>-o<seed> come with it)")
     c.add_argument("baseline", help="the run it is compared with, on the same records in the same orders")
-    c.add_argument("--metrics", nargs="+", default=["efficacy_top", "specificity_top"])
+    c.add_argument("--metrics", nargs="+", default=None,
+                   help="default: Efficacy and Specificity (efficacy_top specificity_top on CounterFact, "
+                        "efficacy specificity on zsRE)")
     c.add_argument("--n", type=int, default=None, help="the checkpoint (default: the last both reached in every order)")
     c.set_defaults(fn=cmd_compare)
     sub.add_parser("factworld", help="build or check a fact world (see `deltaedit factworld --help`)")

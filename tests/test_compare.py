@@ -67,3 +67,32 @@ def test_bad_input_names_the_culprit(scores, capsys, args, culprit):
     assert main(["compare", str(scores), *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and culprit in err[0], err
+
+
+@pytest.fixture
+def zsre_scores(tmp_path):
+    """zsRE's token-accuracy columns, worked by hand: three records in file order; the method's efficacy is
+    (1, 1, 0.5) against the baseline's (0, 0.5, 0.5) -> differences (1, 0.5, 0), mean +50 points;
+    specificity equal (0.75 each) -> 0 with a zero-width interval."""
+    folder = tmp_path / "scores" / "tiny-model" / "zsre"
+    for run, eff in (("m", (1.0, 1.0, 0.5)), ("b", (0.0, 0.5, 0.5))):
+        recs = [dict(case_id=i, efficacy=e, generalization=e, specificity=0.75) for i, e in enumerate(eff)]
+        (folder / run).mkdir(parents=True)
+        blob = dict(n_edits=3, records=recs, diagnostics={"noise_E": {}},
+                    summary={m: dict(mean=0.0, ci_low=0.0, ci_high=0.0, n=3) for m in ("efficacy", "generalization", "specificity")})
+        (folder / run / "3.json").write_text(json.dumps(blob))
+    return folder
+
+
+def test_zsre_compares_its_own_columns_by_default(zsre_scores):
+    r = compare_runs(zsre_scores, "m", "b")
+    assert list(r["metrics"]) == ["efficacy", "specificity"]
+    (eff,), (spec,) = r["metrics"]["efficacy"]["orders"], r["metrics"]["specificity"]["orders"]
+    assert eff["mean"] == pytest.approx(50.0) and eff["n"] == 3
+    assert (spec["mean"], spec["ci_low"], spec["ci_high"]) == (0.0, 0.0, 0.0)
+
+
+def test_a_column_the_dataset_lacks_is_named(zsre_scores, capsys):
+    assert main(["compare", str(zsre_scores), "m", "b", "--metrics", "efficacy_top"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "efficacy_top" in err[0] and "not in the score files" in err[0], err

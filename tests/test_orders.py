@@ -50,3 +50,10 @@ def test_pooled_table1_and_curves_fold_each_replica_into_its_run(tmp_path):
     alpha = curves[(curves.metric == "efficacy_top") & (curves.method == "alphaedit")].iloc[0]
     assert (alpha.ci_low, alpha.ci_high) == (49.0, 51.0)                       # one order: the records' CI
     assert set(curves.method) == {"memit", "alphaedit"}
+
+
+def test_an_order_replica_is_named_and_read_back_in_one_place():
+    from deltaedit.runner import replica_name, replica_of
+    assert replica_name("deltaedit-code", 2) == "deltaedit-code-o2"
+    assert replica_of("deltaedit-code-o2") == ("deltaedit-code", 2)      # the run's own hyphens stay in its name
+    assert replica_of("deltaedit-code") is None and replica_of("memit-o") is None and replica_of("memit-ox") is None

@@ -12,6 +12,7 @@ import ctypes
 import json
 import logging
 import random
+import re
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -68,6 +69,20 @@ def edit_order(n: int, order_seed: int | None) -> list[int]:
     if order_seed is not None:
         random.Random(order_seed).shuffle(order)
     return order
+
+
+_REPLICA = re.compile(r"^(?P<run>.+)-o(?P<seed>\d+)$")
+
+
+def replica_name(run: str, seed: int) -> str:
+    """The name of `run` repeated in the edit order of `seed` (an order replica; its folder under results/)."""
+    return f"{run}-o{seed}"
+
+
+def replica_of(name: str) -> tuple[str, int] | None:
+    """(run, seed) of an order replica's name; None for any other run."""
+    m = _REPLICA.match(name)
+    return (m["run"], int(m["seed"])) if m else None
 
 
 def run_sequential(model, tok, method: Method, hp, ctx: EditContext, requests: list[EditRequest],

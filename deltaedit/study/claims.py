@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deltaedit.eval.metrics import GEN_METRICS
+from deltaedit.eval.metrics import GEN_METRICS, ZSRE_TOKEN_ACCURACY
 from deltaedit.eval.summary import bootstrap_ci_orders
 from deltaedit.study.orders import load_record_values, pooled_name
 from deltaedit.study.tables import load_scores
@@ -61,7 +61,8 @@ class Runs:
     def __init__(self, values: pd.DataFrame, scores: pd.DataFrame, replicas: dict):
         """`values`: orders.load_record_values rows; `scores`: report.load_scores rows (their diagnostics)."""
         self.base = lambda run: pooled_name(run, replicas)
-        v = values[values.metric.isin(TOP + GEN_METRICS)]
+        # the claims read CounterFact's columns (on_dataset); `deltaedit compare` also zsRE's token accuracy
+        v = values[values.metric.isin(TOP + GEN_METRICS + ZSRE_TOKEN_ACCURACY)]
         self.rec = pd.DataFrame(dict(model=v.model, dataset=v.dataset, run=v.method.map(self.base), order=v.method,
                                      n=v.n_edits, record=v.record, metric=v.metric, value=100 * v.value))
         d = scores[scores.metric.isin(("noise_E", "mean_k_beta"))]

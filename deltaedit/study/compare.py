@@ -9,15 +9,16 @@ one number per order.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from deltaedit.eval.metrics import GEN_METRICS
+from deltaedit.eval.metrics import GEN_METRICS, ZSRE_TOKEN_ACCURACY
+from deltaedit.runner import replica_of
 from deltaedit.study.claims import TOP, Runs
 from deltaedit.study.verdicts import compare_paired
 
-REPLICA = re.compile(r"^(?P<run>.+)-o(?P<seed>\d+)$")
-METRICS = (*TOP, *GEN_METRICS)
+METRICS = (*TOP, *ZSRE_TOKEN_ACCURACY, *GEN_METRICS)
+# what is compared when no metric is named: Efficacy and Specificity in the dataset's own columns
+DEFAULT_METRICS = {"counterfact": ["efficacy_top", "specificity_top"], "zsre": ["efficacy", "specificity"]}
 # paired.verdict with a zero effect: "reproduced" is a lower bound above 0, "not reproduced" an upper bound below
 WORDS = {"reproduced": "higher in every order", "not reproduced": "lower in every order",
          "inconclusive": "not separated in at least one order", "n/a": "no records in common"}
@@ -27,18 +28,24 @@ def run_files(scores: Path, run: str) -> tuple[list[Path], dict]:
     """The score files of `run` and of its order replicas under `scores`, and the replicas' names."""
     paths, replicas = list((scores / run).glob("*.json")), {}
     for d in sorted(scores.glob(f"{run}-o*")):
-        m = REPLICA.match(d.name)
-        if m and m["run"] == run and d.is_dir():
+        r = replica_of(d.name)
+        if r and r[0] == run and d.is_dir():
             paths += d.glob("*.json")
-            replicas[d.name] = (run, int(m["seed"]))
+            replicas[d.name] = r
     return paths, replicas
 
 
-def compare_runs(scores: str | Path, method: str, baseline: str, metrics: list[str], n: int | None = None) -> dict:
-    """`scores`: one model's and dataset's score folder (results/scores/<model>/<dataset>)."""
+def compare_runs(scores: str | Path, method: str, baseline: str, metrics: list[str] | None = None,
+                 n: int | None = None) -> dict:
+    """`scores`: one model's and dataset's score folder (results/scores/<model>/<dataset>); `metrics`: by
+    default the dataset's DEFAULT_METRICS."""
     scores = Path(scores)
     if not scores.is_dir():
         raise ValueError(f"no score folder {scores}")
+    if metrics is None:
+        if scores.name not in DEFAULT_METRICS:
+            raise ValueError(f"no default metrics for dataset {scores.name!r}: name them (--metrics), from {list(METRICS)}")
+        metrics = DEFAULT_METRICS[scores.name]
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}: choose from {list(METRICS)}")
@@ -50,6 +57,10 @@ def compare_runs(scores: str | Path, method: str, baseline: str, metrics: list[s
         paths += p
         replicas |= r
     runs = Runs.from_files(paths, replicas)
+    absent = [m for m in metrics if m not in set(runs.rec.metric)]
+    if absent:
+        raise ValueError(f"metric(s) {absent} not in the score files under {scores} "
+                         f"(they have {sorted(set(runs.rec.metric))})")
     model = scores.parent.name
     shared = set(runs.checkpoints(model, method)) & set(runs.checkpoints(model, baseline))
     n = max(shared, default=None) if n is None else n

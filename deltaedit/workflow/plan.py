@@ -20,6 +20,7 @@ from deltaedit.api import load_hparams
 from deltaedit.core.templates import template_set_name
 from deltaedit.hparams import parse_value
 from deltaedit.methods import get_method, load_method_modules
+from deltaedit.runner import replica_name
 from deltaedit.workflow.placement import PUBLISHED, Placement, placement_plan, published_sizes
 
 PAPER_MODEL = {"gpt2": "gpt2-xl", "llama": "llama3-8b"}     # the paper's model of each fact-world architecture
@@ -87,7 +88,7 @@ class Plan:
         orders = config.get("order_replicas") or {"runs": [], "seeds": []}
         self.order_runs, self.order_seeds = orders["runs"], orders["seeds"]
         # the same run in other edit orders: "<run>-o<seed>"; a run the config does not run has no replicas
-        self.replicas = {f"{run}-o{seed}": (run, seed) for run in self.order_runs
+        self.replicas = {replica_name(run, seed): (run, seed) for run in self.order_runs
                          if run in self.methods + list(self.variants) for seed in self.order_seeds}
         self.replica_datasets: list[str] = orders.get("datasets", self.datasets)   # where the replicas run
         self.runs = self.methods + list(self.variants) + list(self.replicas)   # what rule edit_run runs
