@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from deltaedit.eval.summary import bootstrap_ci, bootstrap_ci_orders
+from deltaedit.runner import replica_name, replica_of
 from deltaedit.study.orders import load_record_values, pool_curves, pooled_table1
 from deltaedit.study.tables import load_scores
 
@@ -53,7 +54,6 @@ def test_pooled_table1_and_curves_fold_each_replica_into_its_run(tmp_path):
 
 
 def test_an_order_replica_is_named_and_read_back_in_one_place():
-    from deltaedit.runner import replica_name, replica_of
     assert replica_name("deltaedit-code", 2) == "deltaedit-code-o2"
     assert replica_of("deltaedit-code-o2") == ("deltaedit-code", 2)      # the run's own hyphens stay in its name
     assert replica_of("deltaedit-code") is None and replica_of("memit-o") is None and replica_of("memit-ox") is None
