@@ -18,6 +18,7 @@ import math
 import random
 
 import torch
+from tqdm.auto import tqdm
 
 from deltaedit.core.keys import template_keys
 from deltaedit.core.values import ValueConfig, optimise_value
@@ -45,8 +46,9 @@ def anchor_norm(model, tok, requests: list[EditRequest], layer: int, cfg: ValueC
         raise ValueError("the norm anchor needs requests to sample (EditContext.requests is empty)")
     sample = requests if n >= len(requests) else random.Random(seed).sample(requests, n)
     site = adapter_for(model).block(layer)
+    bar = tqdm(sample, desc="norm anchor", unit="request")   # minutes on a CPU: one value optimisation each
     norms = [float((mlp_output(model, tok, r, layer) + optimise_value(model, tok, r, site, ["{}"], cfg).delta).norm())
-             for r in sample]
+             for r in bar]
     return trimmed_mean(norms)
 
 
