@@ -57,10 +57,10 @@ def compare_runs(scores: str | Path, method: str, baseline: str, metrics: list[s
         paths += p
         replicas |= r
     runs = Runs.from_files(paths, replicas)
-    absent = [m for m in metrics if m not in set(runs.rec.metric)]
+    present = set(runs.rec.metric)
+    absent = [m for m in metrics if m not in present]
     if absent:
-        raise ValueError(f"metric(s) {absent} not in the score files under {scores} "
-                         f"(they have {sorted(set(runs.rec.metric))})")
+        raise ValueError(f"metric(s) {absent} not in the score files under {scores} (they have {sorted(present)})")
     model = scores.parent.name
     shared = set(runs.checkpoints(model, method)) & set(runs.checkpoints(model, baseline))
     n = max(shared, default=None) if n is None else n
