@@ -156,8 +156,8 @@ def _pieces_commands() -> list[str]:
 def test_a_study_in_pieces_is_assembled_from_the_runs_files_alone(smoke_run, tmp_path):
     """A fresh copy of the workflow holding only a finished smoke run's committed files (scores, edit logs,
     general capability, analysis parts; no deltas, no resources/) runs the assembly command as printed (on the
-    smoke preset): no editing or scoring job runs, and Table 1, the claims, the drift and the case studies come
-    out as the run made them. Without one score file it stops before any job, naming the file."""
+    smoke preset): no editing or scoring job runs, and Table 1, the claims and the case studies come out as the
+    run made them, the drift to rounding. Without one score file it stops before any job, naming the file."""
     import shutil
     work = tmp_path / "fresh"
     work.mkdir()
@@ -175,9 +175,17 @@ def test_a_study_in_pieces_is_assembled_from_the_runs_files_alone(smoke_run, tmp
     ran = {line.split()[1].rstrip(":") for line in (r.stdout + r.stderr).splitlines()
            if line.startswith(("rule ", "localrule "))}     # "localrule" when run on this machine
     assert {"make_tables", "claims", "analysis"} <= ran and not ran & {*EDIT_AND_SCORE, "eta_run", "score_eta"}
-    for rel in ("results/tables/table1.csv", "results/claims.json", "results/case_studies/factworld-tiny-gpt2_counterfact.md",
-                "results/analysis/factworld-tiny-gpt2_zsre_drift.json"):
+    for rel in ("results/tables/table1.csv", "results/claims.json", "results/case_studies/factworld-tiny-gpt2_counterfact.md"):
         assert (work / rel).read_text() == (smoke_run / rel).read_text(), rel
+    # The drift is measured against the unedited model, which the fresh copy pretrains again: multithreaded CPU
+    # training repeats only to rounding (one CI run saw 0.672999 against 0.672989), so its numbers match to 1e-4.
+    rel = "results/analysis/factworld-tiny-gpt2_zsre_drift.json"
+    fresh, made = (json.loads((w / rel).read_text()) for w in (work, smoke_run))
+    assert fresh["n_prompts"] == made["n_prompts"] and fresh["methods"].keys() == made["methods"].keys()
+    for method, stats in made["methods"].items():
+        again = fresh["methods"][method]
+        assert again["n_edits"] == stats["n_edits"], method
+        assert again["median_relative_drift"] == pytest.approx(stats["median_relative_drift"], rel=1e-4, abs=1e-6), method
     (work / "results/scores/factworld-tiny-gpt2/zsre/memit/2.json").unlink()
     r = snakemake("-n", *assembly[1:], cwd=work)
     assert r.returncode != 0 and "results/scores/factworld-tiny-gpt2/zsre/memit/2.json" in r.stdout + r.stderr
