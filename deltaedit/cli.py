@@ -13,6 +13,7 @@
     deltaedit factworld build --preset small --out resources/factworld/small
     deltaedit bench --world resources/factworld/default --edits 100
     deltaedit compare results/scores/factworld-small-gpt2/counterfact deltaedit alphaedit-l2p
+    deltaedit recheck --preset smollm2 --dataset counterfact --run alphaedit --n 13 --work /tmp/recheck
 
 A run directory holds run.json (what was edited, how), templates.json, stats.pt (C0, when the method needs
 it), run/ (the sequential runner's checkpoints and resume state: a second `edit` with the same arguments
@@ -295,6 +296,22 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_recheck(args) -> int:
+    from deltaedit.workflow.plan import Plan, load_config
+    from deltaedit.workflow.recheck import recheck, to_text
+
+    try:
+        plan = Plan(load_config({"preset": args.preset}, args.root))
+        model = args.model or next(iter(plan.models))
+        if model not in plan.models:
+            raise ValueError(f"unknown model {model!r} in preset {args.preset}: {list(plan.models)}")
+        report = recheck(plan, model, args.dataset, args.run, args.n, args.root, args.work)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    print(to_text(report))
+    return 1 if any(report["records_changed"].values()) else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="deltaedit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -368,6 +385,16 @@ def _parser() -> argparse.ArgumentParser:
                         "efficacy specificity on zsRE)")
     c.add_argument("--n", type=int, default=None, help="the checkpoint (default: the last both reached in every order)")
     c.set_defaults(fn=cmd_compare)
+    rc = sub.add_parser("recheck", help="rerun the first N edits of a committed workflow run here and compare "
+                        "(exit 1 when a record scores differently)")
+    rc.add_argument("--preset", required=True, help="the workflow preset that made the run, e.g. smollm2")
+    rc.add_argument("--dataset", required=True, choices=["counterfact", "zsre"])
+    rc.add_argument("--run", required=True, help="a run of the preset (method, variant or order replica)")
+    rc.add_argument("--n", type=int, required=True, help="one of the run's checkpoints")
+    rc.add_argument("--model", default=None, help="the preset's model (default: its first)")
+    rc.add_argument("--root", default=".", help="the workflow's folder: resources/ and the committed results/")
+    rc.add_argument("--work", required=True, help="scratch folder for the rerun (resumes when rerun)")
+    rc.set_defaults(fn=cmd_recheck)
     sub.add_parser("factworld", help="build or check a fact world (see `deltaedit factworld --help`)")
     sub.add_parser("bench", help="the per-edit benchmark (see `deltaedit bench --help`)")
     return ap

@@ -216,6 +216,33 @@ def _planned(stdout: str) -> set[str]:
 
 
 @pytest.mark.slow
+def test_recheck_reproduces_a_run_and_counts_a_changed_record(smoke_run, tmp_path, capsys):
+    """`deltaedit recheck` reruns the first 2 edits of the smoke run's MEMIT beside its files: no record scores
+    differently and its numbers agree to rounding (the rerun's threads differ from the job's); a committed
+    record altered by hand is then counted, and the command exits 1."""
+    from deltaedit.cli import main
+
+    argv = ["recheck", "--preset", "smoke", "--dataset", "counterfact", "--run", "memit", "--n", "2",
+            "--root", str(smoke_run), "--work", str(tmp_path / "re")]
+    assert main(argv) == 0
+    report = json.loads((tmp_path / "re/recheck.json").read_text())
+    assert set(report["records_changed"]) >= {"efficacy_top", "specificity_top"}
+    assert not any(report["records_changed"].values())
+    assert report["edit_log"]["largest_relative_difference"] < 1e-3 and report["diagnostics"]["largest_relative_difference"] < 1e-3
+    committed = smoke_run / "results/scores/factworld-tiny-gpt2/counterfact/memit/2.json"
+    kept = committed.read_text()
+    try:
+        altered = json.loads(kept)
+        altered["records"][0]["efficacy_top"] = 1.0 - altered["records"][0]["efficacy_top"]
+        committed.write_text(json.dumps(altered))
+        assert main(argv) == 1                       # the rerun's edits are resumed, its scores made again
+    finally:
+        committed.write_text(kept)
+    assert json.loads((tmp_path / "re/recheck.json").read_text())["records_changed"]["efficacy_top"] == 1
+    assert "efficacy_top 1" in capsys.readouterr().out
+
+
+@pytest.mark.slow
 def test_one_job_per_run_scores_like_one_job_per_checkpoint(smoke_run):
     """score_run scores every checkpoint of a run in one process; scoring a checkpoint alone (the former
     one-job-per-checkpoint layout) gives the same scores, diagnostics and general capability."""

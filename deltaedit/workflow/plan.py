@@ -26,6 +26,8 @@ from deltaedit.workflow.placement import PUBLISHED, Placement, placement_plan, p
 PAPER_MODEL = {"gpt2": "gpt2-xl", "llama": "llama3-8b"}     # the paper's model of each fact-world architecture
 OFFLINE_CORPUS = "resources/corpus/offline.txt"              # rule offline_corpus (stats corpus: offline)
 ANALYSIS_PART = "results/analysis/{model}/{dataset}/{method}.npz"  # a run's part of rule analysis (rule score_run)
+STATS_FILE = "resources/stats/{model}.pt"                    # C0 of a model (rule key_stats)
+REFERENCE_FILE = "resources/reference/{model}/{dataset}.json"  # the unedited model's o^c (rule reference_predictions)
 
 
 def _typed(value, nested: bool = False):

@@ -60,7 +60,7 @@ rule claims:
     input:
         scores=PLAN.score_files(),
         edits=PLAN.edit_logs(),
-        stats=expand("resources/stats/{model}.pt", model=PLAN.models) if "alphaedit" in PLAN.runs else [],
+        stats=expand(STATS_FILE, model=PLAN.models) if "alphaedit" in PLAN.runs else [],
     output:
         json="results/claims.json",
         md=report("results/tables/claims.md", caption="../report/claims.rst", category="Tables"),

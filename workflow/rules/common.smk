@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from deltaedit.core.templates import HUB_TEMPLATE_WORDS
-from deltaedit.workflow.plan import ANALYSIS_PART, OFFLINE_CORPUS, Plan, load_config
+from deltaedit.workflow.plan import ANALYSIS_PART, OFFLINE_CORPUS, REFERENCE_FILE, STATS_FILE, Plan, load_config
 
 # The preset overlaid with config.yaml / --config, checked against workflow/schemas/config.schema.yaml; a bad
 # key, type, method or hparams value stops here, before any job runs, naming the culprit.

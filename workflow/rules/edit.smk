@@ -6,7 +6,7 @@ if not PLAN.from_scores:
             model=model_dir,
             records=records_file,
             templates=templates_file,
-            stats="resources/stats/{model}.pt",
+            stats=STATS_FILE,
         output:
             deltas=expand(
                 "results/edits/{{model}}/{{dataset}}/{{method}}/ckpt_{n}/deltas.safetensors", n=PLAN.ckpts

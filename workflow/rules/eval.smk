@@ -3,7 +3,7 @@ rule reference_predictions:
         model=model_dir,
         records=records_file,
     output:
-        "resources/reference/{model}/{dataset}.json",
+        REFERENCE_FILE,
     params:
         model=model_ref,
         load=load_spec("reference_predictions"),   # dtype, fp32 layers, GPUs (docs/precision.md)
@@ -29,7 +29,7 @@ if not PLAN.from_scores:   # a study assembled from score files made earlier (co
         input:
             model=model_dir,
             records=records_file,
-            reference="resources/reference/{model}/{dataset}.json",
+            reference=REFERENCE_FILE,
             deltas=run_deltas,
         output:
             scores=expand("results/scores/{{model}}/{{dataset}}/{{method}}/{n}.json", n=PLAN.ckpts),

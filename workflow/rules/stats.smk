@@ -28,7 +28,7 @@ rule key_stats:
         model=model_dir,
         corpus=corpus_file,
     output:
-        "resources/stats/{model}.pt",
+        STATS_FILE,
     params:
         # every result-determining value is a param, so --cache keys differ per model
         model=model_ref,

@@ -7,7 +7,7 @@ if not PLAN.from_scores:   # a study assembled from score files made earlier (co
             model=model_dir,
             records=records_file,
             templates=lambda wc: templates_file(wc, "deltaedit"),
-            stats="resources/stats/{model}.pt",
+            stats=STATS_FILE,
         output:
             deltas="results/sweep/eta/{model}/{dataset}/{eta}/ckpt_{n}/deltas.safetensors",
         params:
@@ -35,7 +35,7 @@ if not PLAN.from_scores:   # a study assembled from score files made earlier (co
         input:
             model=model_dir,
             records=records_file,
-            reference="resources/reference/{model}/{dataset}.json",
+            reference=REFERENCE_FILE,
             deltas=["results/sweep/eta/{model}/{dataset}/{eta}/ckpt_{n}/deltas.safetensors"],
         output:
             scores=["results/sweep_scores/eta/{model}/{dataset}/{eta}/{n}.json"],

@@ -1,0 +1,109 @@
+"""Does this machine reproduce a committed run? (docs/workflow.md#rechecking-a-committed-run)
+
+A study in pieces mixes runs made on different machines, and a paired comparison of two runs assumes both
+saw the same model, records, context templates and C0. `recheck` reruns the first `n` edits of one committed
+run with the plan's settings (the same records and order, hparams, resources, load spec) in a scratch folder,
+scores the checkpoint, and sets it beside the committed files: per metric, how many records changed outcome;
+for the edit log's and the checkpoint's numbers (ignoring wall times), the largest relative difference.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from deltaedit.data import write_json
+from deltaedit.workflow.jobs import edit_job, score_job
+from deltaedit.workflow.plan import REFERENCE_FILE, STATS_FILE, Plan
+
+TIMES = {"seconds", "value_seconds"}   # edit-log fields that measure the machine, not the edit
+
+
+def _numbers(obj, prefix: str = "") -> dict[str, float]:
+    """Every number inside a JSON value, by its path ("delta_norm.0", "noise_E.7")."""
+    if isinstance(obj, dict):
+        return {k: v for key, val in obj.items() for k, v in _numbers(val, f"{prefix}{key}.").items()}
+    if isinstance(obj, list):
+        return {k: v for i, val in enumerate(obj) for k, v in _numbers(val, f"{prefix}{i}.").items()}
+    if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        return {prefix.rstrip("."): float(obj)}
+    return {}
+
+
+def largest_relative_difference(a, b) -> tuple[float, str]:
+    """max |x − y| / max(|x|, |y|) over the numbers two JSON values hold at the same paths (0 where both are 0),
+    with the path where it is reached; NaN on one side only counts as a difference of 1."""
+    x, y = _numbers(a), _numbers(b)
+    if x.keys() != y.keys():
+        raise ValueError(f"the two hold different fields: {sorted(x.keys() ^ y.keys())[:5]}")
+    worst, where = 0.0, ""
+    for k in x:
+        if math.isnan(x[k]) or math.isnan(y[k]):
+            d = 0.0 if math.isnan(x[k]) and math.isnan(y[k]) else 1.0
+        else:
+            scale = max(abs(x[k]), abs(y[k]))
+            d = abs(x[k] - y[k]) / scale if scale else 0.0
+        if d > worst:
+            worst, where = d, k
+    return worst, where
+
+
+def changed_records(committed: list[dict], again: list[dict]) -> dict[str, int]:
+    """Per metric, how many records (matched by case_id) score differently."""
+    by_id = {r["case_id"]: r for r in again}
+    if set(by_id) != {r["case_id"] for r in committed}:
+        raise ValueError("the rerun edited other records than the committed run: its order or records differ")
+    metrics = [k for k in committed[0] if k != "case_id"] if committed else []
+    return {m: sum(r[m] != by_id[r["case_id"]][m] for r in committed) for m in metrics}
+
+
+def recheck(plan: Plan, model: str, dataset: str, run: str, n: int, root: str | Path, work: str | Path) -> dict:
+    """Rerun the first `n` edits of `run` (a checkpoint of it) from the resources under `root` (the workflow's
+    folder, where its committed results are) in `work`, and compare. Writes work/recheck.json and returns it."""
+    root, work = Path(root), Path(work)
+    if run not in plan.runs_on(dataset, plan.runs) or plan.base_method(run) == "noedit":
+        raise ValueError(f"{run!r} is not an editing run of this plan on {dataset} (runs: {plan.runs_on(dataset, plan.runs)})")
+    if n not in plan.checkpoints(model, dataset, run):
+        raise ValueError(f"{n} is not a checkpoint of {run} on {dataset}: {plan.checkpoints(model, dataset, run)}")
+    committed_scores = root / f"results/scores/{model}/{dataset}/{run}/{n}.json"
+    committed_log = root / f"results/edits/{model}/{dataset}/{run}/edits.jsonl"
+    needed = [committed_scores, committed_log, root / plan.records_file(model, dataset),
+              root / plan.templates_file(model, run), root / STATS_FILE.format(model=model)]
+    if dataset == "counterfact":
+        needed.append(root / REFERENCE_FILE.format(model=model, dataset=dataset))
+    missing = [str(p) for p in needed if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"recheck needs {', '.join(missing)}: build the resources with the run's piece "
+                                "command first (docs/workflow.md#a-study-in-pieces)")
+    ref = plan.model_ref(model) if plan.is_pretrained(model) else str(root / plan.model_ref(model))
+    records = str(root / plan.records_file(model, dataset))
+    edit_job(ref, records, dataset, plan.base_method(run), plan.models[model]["hparams"],
+             str(root / plan.templates_file(model, run)), str(root / STATS_FILE.format(model=model)),
+             str(work / "edits"), [n], plan.order_seed(run), method_modules=plan.method_modules,
+             overrides=plan.overrides(run, model), load_spec=plan.load_spec(model, "edit_run"), pool=plan.n_max)
+    reference = str(needed[-1]) if dataset == "counterfact" else None
+    score_job(ref, records, dataset, [str(work / f"edits/ckpt_{n}")], reference, [str(work / f"scores/{n}.json")],
+              load_spec=plan.load_spec(model, "score_run"))
+    made, again = (json.loads(p.read_text()) for p in (committed_scores, work / f"scores/{n}.json"))
+    rows = [json.loads(line) for line in committed_log.read_text().splitlines()[:n]]
+    rows_again = [json.loads(line) for line in (work / "edits/edits.jsonl").read_text().splitlines()[:n]]
+    log_diff = largest_relative_difference(*([{k: v for k, v in r.items() if k not in TIMES} for r in rs]
+                                             for rs in (rows, rows_again)))
+    diag_diff = largest_relative_difference(made["diagnostics"], again["diagnostics"])
+    report = {"model": model, "dataset": dataset, "run": run, "n_edits": n,
+              "records_changed": changed_records(made["records"], again["records"]),
+              "edit_log": {"largest_relative_difference": log_diff[0], "where": log_diff[1]},
+              "diagnostics": {"largest_relative_difference": diag_diff[0], "where": diag_diff[1]}}
+    write_json(report, work / "recheck.json")
+    return report
+
+
+def to_text(report: dict) -> str:
+    changed = report["records_changed"]
+    lines = [f"{report['run']} on {report['dataset']} ({report['model']}), first {report['n_edits']} edits rerun:",
+             "records that score differently: " + (", ".join(f"{m} {c}" for m, c in changed.items()))]
+    for part in ("edit_log", "diagnostics"):
+        d = report[part]
+        lines.append(f"{part.replace('_', ' ')}: largest relative difference {d['largest_relative_difference']:.2g}"
+                     + (f" ({d['where']})" if d["where"] else ""))
+    return "\n".join(lines)
