@@ -67,23 +67,21 @@ def recheck(plan: Plan, model: str, dataset: str, run: str, n: int, root: str | 
         raise ValueError(f"{n} is not a checkpoint of {run} on {dataset}: {plan.checkpoints(model, dataset, run)}")
     committed_scores = root / f"results/scores/{model}/{dataset}/{run}/{n}.json"
     committed_log = root / f"results/edits/{model}/{dataset}/{run}/edits.jsonl"
-    needed = [committed_scores, committed_log, root / plan.records_file(model, dataset),
-              root / plan.templates_file(model, run), root / STATS_FILE.format(model=model)]
-    if dataset == "counterfact":
-        needed.append(root / REFERENCE_FILE.format(model=model, dataset=dataset))
+    records, templates = root / plan.records_file(model, dataset), root / plan.templates_file(model, run)
+    stats = root / STATS_FILE.format(model=model)
+    # the unedited model's predictions: CounterFact's neighbourhood scores need them, zsRE's do not
+    reference = root / REFERENCE_FILE.format(model=model, dataset=dataset) if dataset == "counterfact" else None
+    needed = [committed_scores, committed_log, records, templates, stats] + ([reference] if reference else [])
     missing = [str(p) for p in needed if not p.exists()]
     if missing:
         raise FileNotFoundError(f"recheck needs {', '.join(missing)}: build the resources with the run's piece "
                                 "command first (docs/workflow.md#a-study-in-pieces)")
     ref = plan.model_ref(model) if plan.is_pretrained(model) else str(root / plan.model_ref(model))
-    records = str(root / plan.records_file(model, dataset))
-    edit_job(ref, records, dataset, plan.base_method(run), plan.models[model]["hparams"],
-             str(root / plan.templates_file(model, run)), str(root / STATS_FILE.format(model=model)),
-             str(work / "edits"), [n], plan.order_seed(run), method_modules=plan.method_modules,
+    edit_job(ref, str(records), dataset, plan.base_method(run), plan.models[model]["hparams"], str(templates),
+             str(stats), str(work / "edits"), [n], plan.order_seed(run), method_modules=plan.method_modules,
              overrides=plan.overrides(run, model), load_spec=plan.load_spec(model, "edit_run"), pool=plan.n_max)
-    reference = str(needed[-1]) if dataset == "counterfact" else None
-    score_job(ref, records, dataset, [str(work / f"edits/ckpt_{n}")], reference, [str(work / f"scores/{n}.json")],
-              load_spec=plan.load_spec(model, "score_run"))
+    score_job(ref, str(records), dataset, [str(work / f"edits/ckpt_{n}")], reference and str(reference),
+              [str(work / f"scores/{n}.json")], load_spec=plan.load_spec(model, "score_run"))
     made, again = (json.loads(p.read_text()) for p in (committed_scores, work / f"scores/{n}.json"))
     rows = [json.loads(line) for line in committed_log.read_text().splitlines()[:n]]
     rows_again = [json.loads(line) for line in (work / "edits/edits.jsonl").read_text().splitlines()[:n]]
