@@ -26,6 +26,8 @@ from deltaedit.workflow.placement import PUBLISHED, Placement, placement_plan, p
 PAPER_MODEL = {"gpt2": "gpt2-xl", "llama": "llama3-8b"}     # the paper's model of each fact-world architecture
 OFFLINE_CORPUS = "resources/corpus/offline.txt"              # rule offline_corpus (stats corpus: offline)
 ANALYSIS_PART = "results/analysis/{model}/{dataset}/{method}.npz"  # a run's part of rule analysis (rule score_run)
+SCORE_FILE = "results/scores/{model}/{dataset}/{method}/{n}.json"  # one checkpoint of a run (rule score_run)
+EDIT_LOG = "results/edits/{model}/{dataset}/{method}/edits.jsonl"   # a run's log, one row per edit (rule edit_run)
 STATS_FILE = "resources/stats/{model}.pt"                    # C0 of a model (rule key_stats)
 REFERENCE_FILE = "resources/reference/{model}/{dataset}.json"  # the unedited model's o^c (rule reference_predictions)
 
@@ -343,10 +345,10 @@ class Plan:
                 for n in self.checkpoints(model, dataset, run)]
 
     def score_files(self) -> list[str]:
-        return self.per_run_files("results/scores/{model}/{dataset}/{method}/{n}.json")
+        return self.per_run_files(SCORE_FILE)
 
     def edit_logs(self) -> list[str]:
-        return [f"results/edits/{m}/{d}/{r}/edits.jsonl" for m in self.models for d in self.datasets
+        return [EDIT_LOG.format(model=m, dataset=d, method=r) for m in self.models for d in self.datasets
                 for r in self.runs_on(d, self.runs)]
 
     def general_files(self) -> list[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from deltaedit.data import write_json
 from deltaedit.workflow.jobs import edit_job, score_job
-from deltaedit.workflow.plan import REFERENCE_FILE, STATS_FILE, Plan
+from deltaedit.workflow.plan import EDIT_LOG, REFERENCE_FILE, SCORE_FILE, STATS_FILE, Plan
 
 TIMES = {"seconds", "value_seconds"}   # edit-log fields that measure the machine, not the edit
 
@@ -65,8 +65,8 @@ def recheck(plan: Plan, model: str, dataset: str, run: str, n: int, root: str | 
         raise ValueError(f"{run!r} is not an editing run of this plan on {dataset} (runs: {plan.runs_on(dataset, plan.runs)})")
     if n not in plan.checkpoints(model, dataset, run):
         raise ValueError(f"{n} is not a checkpoint of {run} on {dataset}: {plan.checkpoints(model, dataset, run)}")
-    committed_scores = root / f"results/scores/{model}/{dataset}/{run}/{n}.json"
-    committed_log = root / f"results/edits/{model}/{dataset}/{run}/edits.jsonl"
+    committed_scores = root / SCORE_FILE.format(model=model, dataset=dataset, method=run, n=n)
+    committed_log = root / EDIT_LOG.format(model=model, dataset=dataset, method=run)
     records, templates = root / plan.records_file(model, dataset), root / plan.templates_file(model, run)
     stats = root / STATS_FILE.format(model=model)
     # the unedited model's predictions: CounterFact's neighbourhood scores need them, zsRE's do not
