@@ -5,7 +5,7 @@ import math
 import pytest
 
 from deltaedit.cli import main
-from deltaedit.workflow.recheck import changed_records, largest_relative_difference
+from deltaedit.workflow.recheck import changed_records, largest_relative_difference, log_medians, means
 
 
 def test_largest_relative_difference_by_hand():
@@ -28,11 +28,24 @@ def test_changed_records_counts_per_metric_by_case_id():
         changed_records(made, again[:1])
 
 
+def test_means_and_edit_log_medians_by_hand():
+    records = [{"case_id": 3, "efficacy_top": 1.0, "specificity_top": 0.5}, {"case_id": 8, "efficacy_top": 0.0, "specificity_top": 1.0}]
+    assert means(records) == {"efficacy_top": 50.0, "specificity_top": 75.0}
+    rows = [{"edit": 1, "case_ids": [0], "seconds": 9.0, "p_after": [0.2], "value_steps": 7, "noise": {"4": 1.0}},
+            {"edit": 2, "case_ids": [1], "seconds": 1.0, "p_after": [0.4, 0.8], "value_steps": 3, "noise": {"4": 2.0}},
+            {"edit": 3, "case_ids": [2], "seconds": 5.0, "p_after": [0.9], "value_steps": 11, "noise": {"4": 3.0}}]
+    # a batch's list is averaged (0.6), then the median over edits; times, ids and per-layer fields are not measures
+    assert log_medians(rows) == {"p_after": pytest.approx(0.6), "value_steps": 7}
+
+
 @pytest.mark.parametrize("args,culprit", [
     (["--run", "nosuch"], "nosuch"),
     (["--run", "memit", "--n", "3"], "3 is not a checkpoint"),
     (["--run", "memit", "--model", "gpt2-xl"], "gpt2-xl"),
     (["--run", "noedit"], "noedit"),
+    (["--run", "memit", "--set", "mom2_update_weight"], "KEY=VALUE"),
+    (["--run", "memit", "--set", "no_such_key=1"], "no_such_key"),
+    (["--run", "memit", "--set", "mom2_update_weight=[1]"], "mom2_update_weight"),
 ])
 def test_bad_arguments_name_the_culprit(args, culprit, tmp_path, capsys):
     base = {"--preset": "smoke", "--dataset": "counterfact", "--n": "2", "--work": str(tmp_path / "w")}

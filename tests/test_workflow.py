@@ -219,7 +219,7 @@ def _planned(stdout: str) -> set[str]:
 def test_recheck_reproduces_a_run_and_counts_a_changed_record(smoke_run, tmp_path, capsys):
     """`deltaedit recheck` reruns the first 2 edits of the smoke run's MEMIT beside its files: no record scores
     differently and its numbers agree to rounding (the rerun's threads differ from the job's); a committed
-    record altered by hand is then counted, and the command exits 1."""
+    record altered by hand is then counted, and the command exits 1; with --set it reruns an ablation."""
     from deltaedit.cli import main
 
     argv = ["recheck", "--preset", "smoke", "--dataset", "counterfact", "--run", "memit", "--n", "2",
@@ -240,6 +240,16 @@ def test_recheck_reproduces_a_run_and_counts_a_changed_record(smoke_run, tmp_pat
         committed.write_text(kept)
     assert json.loads((tmp_path / "re/recheck.json").read_text())["records_changed"]["efficacy_top"] == 1
     assert "efficacy_top 1" in capsys.readouterr().out
+    # an ablation: the same edits with C0's weight λ raised a billionfold, where the ridge solve's update
+    # (MEMIT's Δ = R Kᵀ (λ C0 + K Kᵀ)⁻¹) shrinks toward zero: the target's probability after each edit is the
+    # one before it, and no edit holds; changed records are what was asked, so it exits 0
+    assert main(argv[:-1] + [str(tmp_path / "ablate"), "--set", "mom2_update_weight=1e12"]) == 0
+    ablated = json.loads((tmp_path / "ablate/recheck.json").read_text())
+    assert ablated["overrides"] == {"mom2_update_weight": 1e12}
+    med = ablated["edit_log"]["medians"]
+    assert med["p_after"]["rerun"] == pytest.approx(med["p_before"]["rerun"], rel=1e-3)
+    assert med["p_after"]["committed"] > 2 * med["p_before"]["committed"]   # the run itself edited
+    assert ablated["means"]["efficacy_top"]["rerun"] < ablated["means"]["efficacy_top"]["committed"]
 
 
 @pytest.mark.slow

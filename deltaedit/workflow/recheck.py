@@ -3,8 +3,12 @@
 A study in pieces mixes runs made on different machines, and a paired comparison of two runs assumes both
 saw the same model, records, context templates and C0. `recheck` reruns the first `n` edits of one committed
 run with the plan's settings (the same records and order, hparams, resources, load spec) in a scratch folder,
-scores the checkpoint, and sets it beside the committed files: per metric, how many records changed outcome;
-for the edit log's and the checkpoint's numbers (ignoring wall times), the largest relative difference.
+scores the checkpoint, and sets it beside the committed files: per metric, how many records changed outcome
+and the two means; for the edit log's and the checkpoint's numbers (ignoring wall times), the largest relative
+difference, and the edit log's per-edit numbers as medians over the edits.
+
+With `overrides` (hparams keys replaced on top of the run's own) the rerun is an ablation of the committed run:
+the same records, order and resources with one setting changed, compared record by record.
 """
 from __future__ import annotations
 
@@ -12,11 +16,15 @@ import json
 import math
 from pathlib import Path
 
+import statistics
+
+from deltaedit.api import load_hparams
 from deltaedit.data import write_json
 from deltaedit.workflow.jobs import edit_job, score_job
 from deltaedit.workflow.plan import EDIT_LOG, REFERENCE_FILE, SCORE_FILE, STATS_FILE, Plan
 
 TIMES = {"seconds", "value_seconds"}   # edit-log fields that measure the machine, not the edit
+NOT_MEASURES = TIMES | {"edit", "case_ids"}
 
 
 def _numbers(obj, prefix: str = "") -> dict[str, float]:
@@ -57,14 +65,36 @@ def changed_records(committed: list[dict], again: list[dict]) -> dict[str, int]:
     return {m: sum(r[m] != by_id[r["case_id"]][m] for r in committed) for m in metrics}
 
 
-def recheck(plan: Plan, model: str, dataset: str, run: str, n: int, root: str | Path, work: str | Path) -> dict:
+def means(records: list[dict]) -> dict[str, float]:
+    """Per metric, the mean over records in per cent."""
+    metrics = [k for k in records[0] if k != "case_id"] if records else []
+    return {m: 100 * statistics.fmean(r[m] for r in records) for m in metrics}
+
+
+def log_medians(rows: list[dict]) -> dict[str, float]:
+    """Per edit-log field that holds one number per edit (a batch's list of them averaged), its median over
+    the edits; per-layer fields and times are left out."""
+    out = {}
+    for key in (rows[0] if rows else {}):
+        vals = [r[key] for r in rows]
+        if key in NOT_MEASURES or not all(isinstance(v, (int, float, list)) and not isinstance(v, bool) for v in vals):
+            continue
+        out[key] = statistics.median(statistics.fmean(v) if isinstance(v, list) else v for v in vals)
+    return out
+
+
+def recheck(plan: Plan, model: str, dataset: str, run: str, n: int, root: str | Path, work: str | Path,
+            overrides: dict | None = None) -> dict:
     """Rerun the first `n` edits of `run` (a checkpoint of it) from the resources under `root` (the workflow's
-    folder, where its committed results are) in `work`, and compare. Writes work/recheck.json and returns it."""
+    folder, where its committed results are) in `work`, with `overrides` on top of the run's hparams, and
+    compare. Writes work/recheck.json and returns it."""
     root, work = Path(root), Path(work)
     if run not in plan.runs_on(dataset, plan.runs) or plan.base_method(run) == "noedit":
         raise ValueError(f"{run!r} is not an editing run of this plan on {dataset} (runs: {plan.runs_on(dataset, plan.runs)})")
     if n not in plan.checkpoints(model, dataset, run):
         raise ValueError(f"{n} is not a checkpoint of {run} on {dataset}: {plan.checkpoints(model, dataset, run)}")
+    hp_overrides = {**plan.overrides(run, model), **(overrides or {})}
+    load_hparams(plan.base_method(run), plan.models[model]["hparams"], hp_overrides)   # a bad key stops here, before any work
     committed_scores = root / SCORE_FILE.format(model=model, dataset=dataset, method=run, n=n)
     committed_log = root / EDIT_LOG.format(model=model, dataset=dataset, method=run)
     records, templates = root / plan.records_file(model, dataset), root / plan.templates_file(model, run)
@@ -79,7 +109,7 @@ def recheck(plan: Plan, model: str, dataset: str, run: str, n: int, root: str | 
     ref = plan.model_ref(model) if plan.is_pretrained(model) else str(root / plan.model_ref(model))
     edit_job(ref, str(records), dataset, plan.base_method(run), plan.models[model]["hparams"], str(templates),
              str(stats), str(work / "edits"), [n], plan.order_seed(run), method_modules=plan.method_modules,
-             overrides=plan.overrides(run, model), load_spec=plan.load_spec(model, "edit_run"), pool=plan.n_max)
+             overrides=hp_overrides, load_spec=plan.load_spec(model, "edit_run"), pool=plan.n_max)
     score_job(ref, str(records), dataset, [str(work / f"edits/ckpt_{n}")], reference and str(reference),
               [str(work / f"scores/{n}.json")], load_spec=plan.load_spec(model, "score_run"))
     made, again = (json.loads(p.read_text()) for p in (committed_scores, work / f"scores/{n}.json"))
@@ -88,18 +118,26 @@ def recheck(plan: Plan, model: str, dataset: str, run: str, n: int, root: str | 
     log_diff = largest_relative_difference(*([{k: v for k, v in r.items() if k not in TIMES} for r in rs]
                                              for rs in (rows, rows_again)))
     diag_diff = largest_relative_difference(made["diagnostics"], again["diagnostics"])
-    report = {"model": model, "dataset": dataset, "run": run, "n_edits": n,
+    report = {"model": model, "dataset": dataset, "run": run, "n_edits": n, "overrides": overrides or {},
               "records_changed": changed_records(made["records"], again["records"]),
-              "edit_log": {"largest_relative_difference": log_diff[0], "where": log_diff[1]},
+              "means": {m: {"committed": v, "rerun": means(again["records"])[m]} for m, v in means(made["records"]).items()},
+              "edit_log": {"largest_relative_difference": log_diff[0], "where": log_diff[1],
+                           "medians": {k: {"committed": v, "rerun": log_medians(rows_again)[k]}
+                                       for k, v in log_medians(rows).items()}},
               "diagnostics": {"largest_relative_difference": diag_diff[0], "where": diag_diff[1]}}
     write_json(report, work / "recheck.json")
     return report
 
 
 def to_text(report: dict) -> str:
-    changed = report["records_changed"]
-    lines = [f"{report['run']} on {report['dataset']} ({report['model']}), first {report['n_edits']} edits rerun:",
-             "records that score differently: " + (", ".join(f"{m} {c}" for m, c in changed.items()))]
+    changed, ov = report["records_changed"], report.get("overrides")
+    lines = [f"{report['run']} on {report['dataset']} ({report['model']}), first {report['n_edits']} edits rerun"
+             + (" with " + ", ".join(f"{k}={v}" for k, v in ov.items()) if ov else "") + ":",
+             "records that score differently: " + (", ".join(f"{m} {c}" for m, c in changed.items())),
+             "means, committed -> rerun (%): " + ", ".join(f"{m} {v['committed']:.1f} -> {v['rerun']:.1f}"
+                                                           for m, v in report["means"].items()),
+             "edit log medians, committed -> rerun: " + ", ".join(
+                 f"{k} {v['committed']:.3g} -> {v['rerun']:.3g}" for k, v in report["edit_log"]["medians"].items())]
     for part in ("edit_log", "diagnostics"):
         d = report[part]
         lines.append(f"{part.replace('_', ' ')}: largest relative difference {d['largest_relative_difference']:.2g}"
