@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from deltaedit.api import load_hparams
 from deltaedit.workflow.plan import Plan, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,10 +105,13 @@ def test_smollm2_preset_plans_the_builtin_model_local_data_and_the_offline_corpu
     assert p.runs_on("counterfact") == p.all_methods and "memit-o1" not in p.runs_on("zsre")
     zsre = [f for f in p.score_files() + p.edit_logs() + p.run_outputs() + p.benchmark_files() if "zsre" in f]
     assert zsre and not [f for f in zsre if "-o1" in f or "-o2" in f]
-    assert len([f for f in p.score_files() if "/zsre/" in f]) == 12 * 5     # 9 methods, 2 variants, noedit; 5 checkpoints
+    assert len([f for f in p.score_files() if "/zsre/" in f]) == 13 * 5     # 9 methods, 3 variants, noedit; 5 checkpoints
     # this project's variant (beyond the paper) runs as DeltaEdit with its statistics on every edit, to 420 on CounterFact
     assert p.variants["deltaedit-track"] == {"method": "deltaedit", "overrides": {"stats_update": "all"}}
     assert p.checkpoints(m, "counterfact", "deltaedit-track")[-1] == 420 and "deltaedit-track-o1" not in p.runs
+    # and ENCORE at MEMIT's step-1 λ, checked like the file's, to 420 on CounterFact in case_id order
+    assert p.hparams("encore-lam1500", m).mom2_update_weight == 1500 == load_hparams("memit", "smollm2-135m").mom2_update_weight
+    assert p.hparams("encore", m).mom2_update_weight == 15000 and p.checkpoints(m, "counterfact", "encore-lam1500")[-1] == 420
     assert p.claims_protocol == "v2" and plan().claims_protocol == "v1"     # paired verdicts on the real model
     short = Plan(load_config({"preset": "smollm2-short"}, ROOT))   # extends smollm2: its own keys replace the parent's
     assert short.ckpts == [2] and short.n_max == 3 and short.data_source("zsre") == p.data_source("zsre")

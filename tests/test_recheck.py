@@ -18,6 +18,8 @@ def test_largest_relative_difference_by_hand():
     assert largest_relative_difference({"x": math.nan}, {"x": math.nan}) == (0.0, "")
     with pytest.raises(ValueError, match="noise.7"):
         largest_relative_difference(a, {**b, "noise": {"4": 0.0}})
+    # an ablation that logs other layers: the paths both hold (0.0 against 0.0 at noise.4), the rest left out
+    assert largest_relative_difference(a, {**b, "noise": {"4": 0.0, "5": 9.0}}, shared_only=True) == (0.0, "")
 
 
 def test_changed_records_counts_per_metric_by_case_id():

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
-
 import statistics
+from pathlib import Path
 
 from deltaedit.api import load_hparams
 from deltaedit.data import write_json
@@ -38,14 +37,15 @@ def _numbers(obj, prefix: str = "") -> dict[str, float]:
     return {}
 
 
-def largest_relative_difference(a, b) -> tuple[float, str]:
+def largest_relative_difference(a, b, shared_only: bool = False) -> tuple[float, str]:
     """max |x − y| / max(|x|, |y|) over the numbers two JSON values hold at the same paths (0 where both are 0),
-    with the path where it is reached; NaN on one side only counts as a difference of 1."""
+    with the path where it is reached; NaN on one side only counts as a difference of 1. A path only one of
+    them holds is an error, or with `shared_only` left out."""
     x, y = _numbers(a), _numbers(b)
-    if x.keys() != y.keys():
+    if x.keys() != y.keys() and not shared_only:
         raise ValueError(f"the two hold different fields: {sorted(x.keys() ^ y.keys())[:5]}")
     worst, where = 0.0, ""
-    for k in x:
+    for k in (k for k in x if k in y):          # in the first one's order: the first of equal differences wins
         if math.isnan(x[k]) or math.isnan(y[k]):
             d = 0.0 if math.isnan(x[k]) and math.isnan(y[k]) else 1.0
         else:
@@ -115,15 +115,17 @@ def recheck(plan: Plan, model: str, dataset: str, run: str, n: int, root: str | 
     made, again = (json.loads(p.read_text()) for p in (committed_scores, work / f"scores/{n}.json"))
     rows = [json.loads(line) for line in committed_log.read_text().splitlines()[:n]]
     rows_again = [json.loads(line) for line in (work / "edits/edits.jsonl").read_text().splitlines()[:n]]
+    # an ablation may log other fields or layers than the run (a field it adds, layers it changes): the shared ones
+    shared = bool(overrides)
     log_diff = largest_relative_difference(*([{k: v for k, v in r.items() if k not in TIMES} for r in rs]
-                                             for rs in (rows, rows_again)))
-    diag_diff = largest_relative_difference(made["diagnostics"], again["diagnostics"])
+                                             for rs in (rows, rows_again)), shared_only=shared)
+    diag_diff = largest_relative_difference(made["diagnostics"], again["diagnostics"], shared_only=shared)
+    (m0, m1), (l0, l1) = (means(made["records"]), means(again["records"])), (log_medians(rows), log_medians(rows_again))
     report = {"model": model, "dataset": dataset, "run": run, "n_edits": n, "overrides": overrides or {},
               "records_changed": changed_records(made["records"], again["records"]),
-              "means": {m: {"committed": v, "rerun": means(again["records"])[m]} for m, v in means(made["records"]).items()},
+              "means": {m: {"committed": m0[m], "rerun": m1[m]} for m in m0},
               "edit_log": {"largest_relative_difference": log_diff[0], "where": log_diff[1],
-                           "medians": {k: {"committed": v, "rerun": log_medians(rows_again)[k]}
-                                       for k, v in log_medians(rows).items()}},
+                           "medians": {k: {"committed": l0[k], "rerun": l1[k]} for k in l0 if k in l1}},
               "diagnostics": {"largest_relative_difference": diag_diff[0], "where": diag_diff[1]}}
     write_json(report, work / "recheck.json")
     return report
