@@ -317,6 +317,8 @@ def cmd_recheck(args) -> int:
 
 def _settings(items: list[str]) -> dict:
     """["mpes_patience=null", "mom2_update_weight=1500"] -> {"mpes_patience": None, "mom2_update_weight": 1500}."""
+    import yaml
+
     from deltaedit.hparams import parse_value
 
     out = {}
@@ -324,7 +326,10 @@ def _settings(items: list[str]) -> dict:
         key, sep, value = item.partition("=")
         if not sep or not key or not value:
             raise ValueError(f"--set {item!r}: expected KEY=VALUE")
-        out[key] = parse_value(value)
+        try:
+            out[key] = parse_value(value)
+        except yaml.YAMLError as err:
+            raise ValueError(f"--set {item!r}: the value is not YAML ({err.problem})") from None
     return out
 
 

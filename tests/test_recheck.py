@@ -47,6 +47,7 @@ def test_means_and_edit_log_medians_by_hand():
     (["--run", "noedit"], "noedit"),
     (["--run", "memit", "--set", "mom2_update_weight"], "KEY=VALUE"),
     (["--run", "memit", "--set", "no_such_key=1"], "no_such_key"),
+    (["--run", "memit", "--set", "mom2_update_weight=[1"], "not YAML"),
     (["--run", "memit", "--set", "mom2_update_weight=[1]"], "mom2_update_weight"),
 ])
 def test_bad_arguments_name_the_culprit(args, culprit, tmp_path, capsys):
