@@ -317,20 +317,9 @@ def cmd_recheck(args) -> int:
 
 def _settings(items: list[str]) -> dict:
     """["mpes_patience=null", "mom2_update_weight=1500"] -> {"mpes_patience": None, "mom2_update_weight": 1500}."""
-    import yaml
+    from deltaedit.hparams import parse_assignment
 
-    from deltaedit.hparams import parse_value
-
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key or not value:
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE")
-        try:
-            out[key] = parse_value(value)
-        except yaml.YAMLError as err:
-            raise ValueError(f"--set {item!r}: the value is not YAML ({err.problem})") from None
-    return out
+    return dict(parse_assignment(item, "--set") for item in items)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -38,6 +38,19 @@ def parse_value(text: str):
     return yaml.load(text, Loader=_CommandLineLoader)
 
 
+def parse_assignment(item: str, flag: str, listed: bool = False) -> tuple[str, object]:
+    """"mom2_update_weight=1500" given to `flag` -> ("mom2_update_weight", 1500); with `listed`, the value is a
+    comma-separated list ("v_lr=0.1,0.2" -> [0.1, 0.2]; a comma inside brackets belongs to a list value).
+    A missing part or a value that is not YAML is one error naming the flag and the item."""
+    key, sep, text = item.partition("=")
+    if not sep or not key or not text:
+        raise ValueError(f"{flag} {item!r}: expected KEY=VALUE" + ("[,VALUE...]" if listed else ""))
+    try:
+        return key, parse_value(f"[{text}]" if listed else text)
+    except yaml.YAMLError as err:
+        raise ValueError(f"{flag} {item!r}: the value is not YAML ({err.problem})") from None
+
+
 def _check(value, tp, where: str):
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):

@@ -17,7 +17,6 @@ import logging
 import time
 from pathlib import Path
 
-import yaml
 from tqdm.auto import tqdm
 
 from deltaedit.api import edit, load_hparams, make_context
@@ -25,7 +24,7 @@ from deltaedit.core.values import optimise_value
 from deltaedit.data import write_json
 from deltaedit.eval.metrics import CF_TEACHER_FORCED, counterfact_scores, unedited_predictions
 from deltaedit.eval.summary import summarize
-from deltaedit.hparams import parse_value
+from deltaedit.hparams import parse_assignment
 from deltaedit.methods import get_method
 from deltaedit.models import adapter_for, applied, bias_key, get_module, restore, snapshot
 from deltaedit.runner import RunSettings, read_checkpoint, run_sequential
@@ -35,20 +34,8 @@ CRITERION = ("efficacy_top", "specificity_top")
 
 
 def parse_grid(items: list[str]) -> dict[str, list]:
-    """["v_lr=0.1,0.2", "layers=[0,1],[1,2]"] -> {"v_lr": [0.1, 0.2], "layers": [[0, 1], [1, 2]]}.
-
-    Values are YAML; a comma inside brackets belongs to a list value, not to the grid.
-    """
-    grid = {}
-    for item in items:
-        key, sep, values = item.partition("=")
-        if not sep or not key or not values:
-            raise ValueError(f"--grid {item!r}: expected key=value[,value...]")
-        try:
-            grid[key] = parse_value(f"[{values}]")
-        except yaml.YAMLError as err:
-            raise ValueError(f"--grid {item!r}: the values are not YAML ({err.problem})") from None
-    return grid
+    """["v_lr=0.1,0.2", "layers=[0,1],[1,2]"] -> {"v_lr": [0.1, 0.2], "layers": [[0, 1], [1, 2]]}."""
+    return dict(parse_assignment(item, "--grid", listed=True) for item in items)
 
 
 def grid_points(grid: dict[str, list]) -> list[dict]:
