@@ -291,7 +291,7 @@ def cmd_compare(args) -> int:
     from deltaedit.study.compare import compare_runs, to_text
 
     try:
-        result = compare_runs(args.scores, args.method, args.baseline, args.metrics, args.n)
+        result = compare_runs(args.scores, args.method, args.baseline, args.metrics, args.n, args.baseline_scores)
     except (ValueError, KeyError) as e:
         raise UsageError(str(e)) from None
     print(to_text(result))
@@ -394,6 +394,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="default: Efficacy and Specificity (efficacy_top specificity_top on CounterFact, "
                         "efficacy specificity on zsRE)")
     c.add_argument("--n", type=int, default=None, help="the checkpoint (default: the last both reached in every order)")
+    c.add_argument("--baseline-scores", default=None, metavar="FOLDER",
+                   help="the baseline's score folder where it is not SCORES (same model and dataset), e.g. an η "
+                        "sweep point against the main run: results/sweep_scores/eta/<model>/counterfact 3.0 "
+                        "alphaedit --baseline-scores results/scores/<model>/counterfact")
     c.set_defaults(fn=cmd_compare)
     rc = sub.add_parser("recheck", help="rerun the first N edits of a committed workflow run here and compare "
                         "(exit 1 when a record scores differently)")

@@ -69,6 +69,28 @@ def test_bad_input_names_the_culprit(scores, capsys, args, culprit):
     assert len(err) == 1 and culprit in err[0], err
 
 
+def test_the_baseline_may_live_in_another_folder(scores, tmp_path, capsys):
+    """A sweep point against a main run: the baseline's files moved to a folder of the same model and dataset
+    give the same differences; a folder of another dataset, or two runs of one name, is one error."""
+    together = compare_runs(scores, "m", "b", list(METRICS))
+    other = tmp_path / "sweep" / "tiny-model" / "counterfact"
+    other.mkdir(parents=True)
+    for run in ("b", "b-o1"):
+        (scores / run).rename(other / run)
+    with pytest.raises(ValueError, match="'b'"):
+        compare_runs(scores, "m", "b", list(METRICS))
+    apart = compare_runs(scores, "m", "b", list(METRICS), baseline_scores=other)
+    assert apart["metrics"] == together["metrics"] and apart["noise_E"] == together["noise_E"]
+    assert [o["mean"] for o in apart["metrics"]["efficacy_top"]["orders"]] == [100.0, 100.0]
+    wrong = tmp_path / "sweep" / "tiny-model" / "zsre"
+    wrong.mkdir()
+    for args, culprit in (([str(scores), "m", "b", "--baseline-scores", str(wrong)], "zsre"),
+                          ([str(scores), "m", "m", "--baseline-scores", str(other)], "'m'")):
+        assert main(["compare", *args]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and culprit in err[0], err
+
+
 @pytest.fixture
 def zsre_scores(tmp_path):
     """zsRE's token-accuracy columns, worked by hand: three records in file order; the method's efficacy is

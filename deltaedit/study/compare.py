@@ -36,12 +36,20 @@ def run_files(scores: Path, run: str) -> tuple[list[Path], dict]:
 
 
 def compare_runs(scores: str | Path, method: str, baseline: str, metrics: list[str] | None = None,
-                 n: int | None = None) -> dict:
+                 n: int | None = None, baseline_scores: str | Path | None = None) -> dict:
     """`scores`: one model's and dataset's score folder (results/scores/<model>/<dataset>); `metrics`: by
-    default the dataset's DEFAULT_METRICS."""
+    default the dataset's DEFAULT_METRICS; `baseline_scores`: the baseline's folder where it is not `scores`
+    (a sweep point against a main run), of the same model and dataset."""
     scores = Path(scores)
-    if not scores.is_dir():
-        raise ValueError(f"no score folder {scores}")
+    base_scores = scores if baseline_scores is None else Path(baseline_scores)
+    for folder in {scores, base_scores}:
+        if not folder.is_dir():
+            raise ValueError(f"no score folder {folder}")
+    if (base_scores.parent.name, base_scores.name) != (scores.parent.name, scores.name):
+        raise ValueError(f"the baseline's folder {base_scores} is not of {scores}'s model and dataset "
+                         f"({scores.parent.name}/{scores.name})")
+    if base_scores != scores and method == baseline:
+        raise ValueError(f"both runs are named {method!r}: the two folders' runs would be read as one")
     if metrics is None:
         if scores.name not in DEFAULT_METRICS:
             raise ValueError(f"no default metrics for dataset {scores.name!r}: name them (--metrics), from {list(METRICS)}")
@@ -50,10 +58,10 @@ def compare_runs(scores: str | Path, method: str, baseline: str, metrics: list[s
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}: choose from {list(METRICS)}")
     paths, replicas = [], {}
-    for run in (method, baseline):
-        p, r = run_files(scores, run)
+    for run, folder in ((method, scores), (baseline, base_scores)):
+        p, r = run_files(folder, run)
         if not p:
-            raise ValueError(f"no score files of run {run!r} under {scores}")
+            raise ValueError(f"no score files of run {run!r} under {folder}")
         paths += p
         replicas |= r
     runs = Runs.from_files(paths, replicas)
