@@ -8,10 +8,25 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+def _section(title: str) -> str:
+    return README.read_text().split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+def _plan_as_printed(line: str, *extra: str) -> str:
+    """A README line `.venv/bin/snakemake ...` run as printed from the repository root with -n; its stdout."""
+    import shlex
+    import subprocess
+    import sys
+    cmd = shlex.split(line)
+    assert cmd[0] == ".venv/bin/snakemake", line
+    r = subprocess.run([str(Path(sys.executable).parent / "snakemake"), *cmd[1:], "-n", *extra], cwd=README.parent,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r.stdout
+
+
 def _library_block() -> str:
-    text = README.read_text()
-    section = text.split("## A first edit", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    blocks = re.findall(r"```python\n(.*?)```", _section("A first edit"), re.S)
     assert len(blocks) == 1, "the first-edit section has one Python example"
     return blocks[0]
 
@@ -54,8 +69,7 @@ def _anchors(page) -> set[str]:
 def _demo_commands() -> list[list[str]]:
     """The one-minute demo's commands, as printed (continuation lines joined)."""
     import shlex
-    section = README.read_text().split("## A one-minute demo", 1)[1].split("\n## ", 1)[0]
-    block = re.findall(r"```bash\n(.*?)```", section, re.S)[0]
+    block = re.findall(r"```bash\n(.*?)```", _section("A one-minute demo"), re.S)[0]
     return [shlex.split(cmd) for cmd in block.replace("\\\n", " ").splitlines() if cmd.strip()]
 
 
@@ -86,30 +100,23 @@ def test_the_one_minute_demo_runs_as_printed_and_the_edited_model_answers_englis
 @pytest.mark.slow
 def test_the_extending_command_plans_the_example_method_as_printed():
     """README "Extending": the command as printed, with -n, from the repository root."""
-    import shlex
-    import subprocess
-    import sys
-    section = README.read_text().split("## Extending", 1)[1].split("\n## ", 1)[0]
-    (line,) = [ln for b in re.findall(r"```bash\n(.*?)```", section, re.S) for ln in b.splitlines() if ln.strip()]
-    cmd = shlex.split(line)
-    assert cmd[0] == ".venv/bin/snakemake"
-    r = subprocess.run([str(Path(sys.executable).parent / "snakemake"), *cmd[1:], "-n"], cwd=README.parent,
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert "results/scores/factworld-small-gpt2/counterfact/plainridge/50.json" in r.stdout
+    (line,) = [ln for b in re.findall(r"```bash\n(.*?)```", _section("Extending"), re.S) for ln in b.splitlines()
+               if ln.strip()]
+    assert "results/scores/factworld-small-gpt2/counterfact/plainridge/50.json" in _plan_as_printed(line)
 
 
 @pytest.mark.slow
 def test_the_configuration_example_plans_as_printed():
     """README "Configuration": its example command, with -n (nested --config values arrive as text)."""
-    import shlex
-    import subprocess
-    import sys
-    section = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    (line,) = [c for c in re.findall(r"`(\.venv/bin/snakemake [^`]*)`", section)]
-    r = subprocess.run([str(Path(sys.executable).parent / "snakemake"), *shlex.split(line)[1:], "-n"],
-                       cwd=README.parent, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
+    (line,) = re.findall(r"`(\.venv/bin/snakemake [^`]*)`", _section("Configuration"))
+    _plan_as_printed(line)
+
+
+@pytest.mark.slow
+def test_the_fact_world_study_command_plans_as_printed():
+    """README "Results at a glance": the study preset's command as printed, with -n, plans the study's claims."""
+    (line,) = re.findall(r"`(\.venv/bin/snakemake [^`]*)`", _section("Results at a glance"))
+    assert re.search(r"^claims\s+\d+$", _plan_as_printed(line, "--forceall"), re.M)
 
 
 @pytest.mark.slow
@@ -117,18 +124,12 @@ def test_the_configuration_example_plans_as_printed():
                     reason="the smollm2 presets read ../shared/data's CounterFact and zsRE files")
 def test_the_real_model_commands_plan_as_printed():
     """README "The paper's protocol on a CPU": both commands as printed, with -n, plan the whole real-model DAG."""
-    import shlex
-    import subprocess
-    import sys
-    section = README.read_text().split("## The paper's protocol on a CPU", 1)[1].split("\n## ", 1)[0]
+    section = _section("The paper's protocol on a CPU")
     lines = [ln.split("#")[0] for b in re.findall(r"```bash\n(.*?)```", section, re.S) for ln in b.splitlines() if ln.strip()]
     assert len(lines) == 2
     for line, last in zip(lines, ("2", "420")):
-        # --forceall: the whole DAG, whatever this checkout's resources/ already holds
-        r = subprocess.run([str(Path(sys.executable).parent / "snakemake"), *shlex.split(line)[1:], "-n", "--forceall"],
-                           cwd=README.parent, capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stderr[-3000:]
+        out = _plan_as_printed(line, "--forceall")   # the whole DAG, whatever this checkout's resources/ already holds
         for rule in ("builtin_model", "local_data", "offline_corpus", "key_stats", "edit_run_long", "score_run(_long)?(_general)?",
                      "general_unedited", "analysis", "eta_run", "claims", "report_front", "costs"):
-            assert re.search(rf"^{rule}\s+\d+$", r.stdout, re.M), (line, rule)
-        assert f"results/scores/smollm2-135m/counterfact/alphaedit-o1/{last}.json" in r.stdout
+            assert re.search(rf"^{rule}\s+\d+$", out, re.M), (line, rule)
+        assert f"results/scores/smollm2-135m/counterfact/alphaedit-o1/{last}.json" in out
