@@ -53,6 +53,22 @@ def test_pooled_table1_and_curves_fold_each_replica_into_its_run(tmp_path):
     assert set(curves.method) == {"memit", "alphaedit"}
 
 
+def test_the_long_table_reports_only_the_runs_that_reached_the_longest_checkpoint(tmp_path):
+    root = tmp_path / "scores" / "m" / "counterfact"
+    _score(root / "memit" / "2.json", 2, [1, 1])
+    _score(root / "memit" / "4.json", 4, [1, 0, 0, 0])          # a long run, in two orders
+    _score(root / "memit-o1" / "2.json", 2, [1, 1])
+    _score(root / "memit-o1" / "4.json", 4, [1, 1, 0, 0])
+    _score(root / "rome" / "2.json", 2, [0, 1])                 # stops at the common checkpoint
+    values, replicas = load_record_values(sorted(tmp_path.rglob("*.json"))), {"memit-o1": ["memit", 1]}
+    long = pooled_table1(values, replicas, longest=True)
+    assert list(long.index) == [("m", "memit")]
+    assert long.loc[("m", "memit"), ("counterfact", "efficacy_top")].startswith("37.5 [")   # (1/4 + 2/4) / 2
+    common = pooled_table1(values, replicas)
+    assert list(common.index) == [("m", "memit"), ("m", "rome")]
+    assert common.loc[("m", "rome"), ("counterfact", "efficacy_top")].startswith("50.0 [")
+
+
 def test_an_order_replica_is_named_and_read_back_in_one_place():
     assert replica_name("deltaedit-code", 2) == "deltaedit-code-o2"
     assert replica_of("deltaedit-code-o2") == ("deltaedit-code", 2)      # the run's own hyphens stay in its name

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from deltaedit.eval.summary import bootstrap_ci_orders
-from deltaedit.study.tables import CF_COLS, ZSRE_COLS
+from deltaedit.study.tables import CF_COLS, ZSRE_COLS, at_table_checkpoint
 
 
 def pooled_name(run: str, replicas: dict) -> str:
@@ -30,12 +30,11 @@ def load_record_values(paths: list[str | Path]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["model", "dataset", "method", "n_edits", "record", "metric", "value"])
 
 
-def pooled_table1(values: pd.DataFrame, replicas: dict, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """Table 1 with every run pooled over its edit orders, at the last checkpoint all runs of a model and
-    dataset reached: "mean [lo, hi] (k orders)" in per cent."""
-    v = values.assign(pooled=values.method.map(lambda r: pooled_name(r, replicas)))
-    reached = v.groupby(["model", "dataset", "method"]).n_edits.transform("max")
-    v = v[v.n_edits == reached.groupby([v.model, v.dataset]).transform("min")]
+def pooled_table1(values: pd.DataFrame, replicas: dict, n_boot: int = 1000, seed: int = 0,
+                  longest: bool = False) -> pd.DataFrame:
+    """Table 1 with every run pooled over its edit orders, at the checkpoint of `tables.at_table_checkpoint`
+    (`longest`: the long runs' last): "mean [lo, hi] (k orders)" in per cent."""
+    v = at_table_checkpoint(values, longest).assign(pooled=lambda d: d.method.map(lambda r: pooled_name(r, replicas)))
     cells = []
     for (model, dataset, run, metric), g in v.groupby(["model", "dataset", "pooled", "metric"]):
         groups = [o.value.tolist() for _, o in g.groupby("method")]

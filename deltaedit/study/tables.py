@@ -35,12 +35,19 @@ def load_scores(paths: list[str | Path]) -> pd.DataFrame:
                                        "layer"])
 
 
-def table1(df: pd.DataFrame) -> pd.DataFrame:
-    """Per model x method at the last checkpoint all methods of the model and dataset reached (long runs go
-    further, config long_runs): "mean [lo, hi]" for every metric of Table 1."""
-    last = df[df.layer.isna()].copy()
-    reached = last.groupby(["model", "dataset", "method"]).n_edits.transform("max")
-    last = last[last.n_edits == reached.groupby([last.model, last.dataset]).transform("min")]
+def at_table_checkpoint(df: pd.DataFrame, longest: bool = False) -> pd.DataFrame:
+    """The rows of the checkpoint Table 1 reports, per model and dataset: the last one every run reached, or
+    with `longest` the last one any run reached, with only the runs that got there (config long_runs: the
+    paper's own count is the long runs' last checkpoint)."""
+    reached = df.groupby(["model", "dataset", "method"]).n_edits.transform("max")
+    per_world = reached.groupby([df.model, df.dataset])
+    return df[df.n_edits == (per_world.transform("max") if longest else per_world.transform("min"))]
+
+
+def table1(df: pd.DataFrame, longest: bool = False) -> pd.DataFrame:
+    """Per model x method at the checkpoint of `at_table_checkpoint`: "mean [lo, hi]" for every metric of
+    Table 1."""
+    last = at_table_checkpoint(df[df.layer.isna()], longest).copy()
     last["cell"] = last.apply(lambda r: f"{r['mean']:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]", axis=1)
     wide = last.pivot_table(index=["model", "method"], columns=["dataset", "metric"], values="cell", aggfunc="first")
     cols = [c for c in CF_COLS + ZSRE_COLS if c in wide.columns]

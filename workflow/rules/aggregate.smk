@@ -13,6 +13,10 @@ rule make_tables:
         horizon=report(
             multiext("results/tables/horizon", ".csv", ".md", ".tex"), caption="../report/horizon.rst", category="Tables"
         ),
+        # Table 1 at the last checkpoint of the long runs (config long_runs), the runs that reached it, pooled over orders
+        long=report(
+            multiext("results/tables/table1_long", ".csv", ".md", ".tex"), caption="../report/table1_long.rst", category="Tables"
+        ),
         # with order replicas (config order_replicas): Table 1 pooled over orders, CIs over orders and records
         **({"orders": multiext("results/tables/table1_orders", ".csv", ".md", ".tex")} if PLAN.replicas else {}),
     params:
