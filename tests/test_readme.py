@@ -114,9 +114,23 @@ def test_the_configuration_example_plans_as_printed():
 
 @pytest.mark.slow
 def test_the_fact_world_study_command_plans_as_printed():
-    """README "Results at a glance": the study preset's command as printed, with -n, plans the study's claims."""
-    (line,) = re.findall(r"`(\.venv/bin/snakemake [^`]*)`", _section("Results at a glance"))
+    """README "Results in the fact world": the study preset's command as printed, with -n, plans the study's claims."""
+    (line,) = re.findall(r"`(\.venv/bin/snakemake [^`]*)`", _section("Results in the fact world"))
     assert re.search(r"^claims\s+\d+$", _plan_as_printed(line, "--forceall"), re.M)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (README.parent.parent / "shared" / "data").is_dir(),
+                    reason="the smollm2 presets read ../shared/data's CounterFact and zsRE files")
+def test_the_real_model_results_command_plans_the_assembly_as_printed():
+    """README "Results on a real model": the assembly as printed, with -n, builds every aggregate from the
+    committed score files and plans no editing or scoring job (a checkout without resources/ also plans the
+    model and C0, which the claims' diagnosis and the t-SNE read)."""
+    (block,) = re.findall(r"```bash\n(.*?)```", _section("Results on a real model"), re.S)
+    out = _plan_as_printed(block.strip())
+    for rule in ("make_tables", "plot_figures", "claims", "general_report", "eta_figure", "analysis"):
+        assert re.search(rf"^{rule}\s+\d+$", out, re.M), rule
+    assert not re.search(r"^(edit_run|score_run|eta_run|score_eta)\S*\s+\d+$", out, re.M)
 
 
 @pytest.mark.slow
