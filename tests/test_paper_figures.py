@@ -113,3 +113,14 @@ def test_the_horizon_is_the_last_checkpoint_before_efficacy_falls_under_half(tmp
     horizon_figure(df, tmp_path / "horizon.png")
     assert (tmp_path / "horizon.png").stat().st_size > 0
     assert horizons(df[df.metric == "noise_E"]).empty
+
+
+def test_value_norm_lines_are_running_means_per_run_without_the_order_replicas():
+    import pandas as pd
+    from deltaedit.study.figures import value_norm_lines
+    norms = pd.DataFrame([dict(model="m", dataset="d", method=run, edit=e, v_star_norm=v)
+                          for run in ("nas", "nas-o1") for e, v in zip((3, 1, 2), (6.0, 2.0, 4.0))])
+    lines = value_norm_lines(norms, {"nas-o1": ["nas", 1]}, window=2)
+    assert list(lines) == ["nas"]
+    assert lines["nas"].n_edits.tolist() == [1, 2, 3]
+    assert lines["nas"]["mean"].tolist() == [2.0, 3.0, 5.0]      # edit 1 alone, then means of two: (2+4)/2, (4+6)/2

@@ -180,19 +180,28 @@ def load_value_norms(paths: list[str | Path]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["model", "dataset", "method", "edit", "v_star_norm"])
 
 
-def norm_curves(norms: pd.DataFrame, df: pd.DataFrame, path: str | Path) -> None:
-    """What NAS and ENCORE act on (docs/methods.md#nas): per (model, dataset) ‖v*‖ per edit (a running mean
-    over 10 edits) above ‖W0 + Δ‖_F of the last edited layer at every checkpoint, one line per run."""
+def value_norm_lines(norms: pd.DataFrame, replicas: dict | None = None, window: int = 10) -> dict[str, pd.DataFrame]:
+    """Per run, ‖v*‖ against the edit as a running mean over `window` edits; a run's order replicas (config
+    order_replicas) are left out, as their per-edit lines would lie over the run's and crowd the legend."""
+    lines = {}
+    for run, g in norms[~norms.method.isin(list(replicas or {}))].groupby("method"):
+        g = g.sort_values("edit")
+        lines[run] = pd.DataFrame({"n_edits": g.edit.to_numpy(),
+                                   "mean": g.v_star_norm.rolling(window, min_periods=1).mean().to_numpy()})
+    return lines
+
+
+def norm_curves(norms: pd.DataFrame, df: pd.DataFrame, path: str | Path, replicas: dict | None = None) -> None:
+    """What NAS and ENCORE act on (docs/methods.md#nas): per (model, dataset) ‖v*‖ per edit (`value_norm_lines`)
+    above ‖W0 + Δ‖_F of the last edited layer at every checkpoint (`df` pooled over orders), one line per run."""
     fro = last_layer(df, "weight_fro")
     panels = sorted(set(norms.groupby(["model", "dataset"]).groups) | set(fro.groupby(["model", "dataset"]).groups))
     fig, axes = new_figure(2 * max(1, len(panels)))
     for i, (model, dataset) in enumerate(panels):
         top, bottom = axes[2 * i], axes[2 * i + 1]
         v = norms[(norms.model == model) & (norms.dataset == dataset)]
-        for run, g in v.groupby("method"):
-            g = g.sort_values("edit")
-            draw_run(top, pd.DataFrame({"n_edits": g.edit, "mean": g.v_star_norm.rolling(10, min_periods=1).mean()}),
-                     run, markers=False)
+        for run, line in value_norm_lines(v, replicas).items():
+            draw_run(top, line, run, markers=False)
         for run, g in fro[(fro.model == model) & (fro.dataset == dataset)].groupby("method"):
             draw_run(bottom, g, run)
         top.set_ylabel("‖v*‖ per edit (mean of 10)")
