@@ -44,10 +44,10 @@ def at_table_checkpoint(df: pd.DataFrame, longest: bool = False) -> pd.DataFrame
     return df[df.n_edits == (per_world.transform("max") if longest else per_world.transform("min"))]
 
 
-def table1(df: pd.DataFrame, longest: bool = False) -> pd.DataFrame:
-    """Per model x method at the checkpoint of `at_table_checkpoint`: "mean [lo, hi]" for every metric of
-    Table 1."""
-    last = at_table_checkpoint(df[df.layer.isna()], longest).copy()
+def table1(df: pd.DataFrame) -> pd.DataFrame:
+    """Per model x method at the last checkpoint all methods of the model and dataset reached (long runs go
+    further, config long_runs): "mean [lo, hi]" for every metric of Table 1."""
+    last = at_table_checkpoint(df[df.layer.isna()]).copy()
     last["cell"] = last.apply(lambda r: f"{r['mean']:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]", axis=1)
     wide = last.pivot_table(index=["model", "method"], columns=["dataset", "metric"], values="cell", aggfunc="first")
     cols = [c for c in CF_COLS + ZSRE_COLS if c in wide.columns]
